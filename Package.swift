@@ -1,0 +1,65 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Every target builds with strict memory safety as an error: `unsafe` appears only where a
+/// `// SAFETY:` note justifies it (the mmap file source and LiveCapture).
+let strict: [SwiftSetting] = [
+    .strictMemorySafety(),
+    .treatWarning("StrictMemorySafety", as: .error),
+]
+
+let package = Package(
+    name: "flowaudit",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "flowaudit", targets: ["flowaudit"]),
+        .executable(name: "flowaudit-gen", targets: ["flowaudit-gen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        // Capture files, header views and decoding. No libpcap.
+        .target(name: "Packets", swiftSettings: strict),
+        // Flow key, flow table, connection state, initiator inference, idle eviction.
+        .target(name: "Flows", dependencies: ["Packets"], swiftSettings: strict),
+        // Rule files and site bindings, address and service sets, the compiled matcher.
+        .target(name: "Policy", dependencies: ["Packets", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        // The pipeline: source -> decode -> flows -> names -> verdicts; findings and report model.
+        .target(name: "Audit", dependencies: ["Packets", "Flows", "Policy"], swiftSettings: strict),
+        // Renderers: text, JSON, CSV, JSON Lines.
+        .target(name: "Reports", dependencies: ["Packets", "Flows", "Policy", "Audit"], swiftSettings: strict),
+        // The only module that imports CPcap: live interfaces, BPF, kernel drop counts.
+        .target(name: "LiveCapture", dependencies: ["CPcap", "Packets"], swiftSettings: strict),
+        // Frame and capture builder: tests, the scenario generator and the benchmarks use it.
+        .target(name: "PacketBuilder", dependencies: ["Packets"], swiftSettings: strict),
+        .executableTarget(
+            name: "flowaudit",
+            dependencies: [
+                "Packets", "Flows", "Policy", "Audit", "Reports", "LiveCapture",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "flowaudit-gen",
+            dependencies: [
+                "Packets", "PacketBuilder",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "PacketsTests", dependencies: ["Packets", "PacketBuilder"], swiftSettings: strict),
+        .testTarget(name: "FlowsTests", dependencies: ["Flows", "Packets", "PacketBuilder"], swiftSettings: strict),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packets"], swiftSettings: strict),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "Policy", "Flows", "Packets", "PacketBuilder"], swiftSettings: strict),
+        .testTarget(name: "LiveCaptureTests", dependencies: ["LiveCapture", "Packets"], swiftSettings: strict),
+        .testTarget(name: "FlowauditCLITests", dependencies: ["Packets", "PacketBuilder"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,3 @@
+import Testing
+
+@Test func placeholderFlowsTests() { #expect(1 + 1 == 2) }

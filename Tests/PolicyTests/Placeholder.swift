@@ -1,0 +1,3 @@
+import Testing
+
+@Test func placeholderPolicyTests() { #expect(1 + 1 == 2) }
