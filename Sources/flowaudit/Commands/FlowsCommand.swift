@@ -1,15 +1,68 @@
 import ArgumentParser
+import Audit
+import Flows
+import Packets
+import Reports
+
+extension FlowTableFormat: ExpressibleByArgument {}
 
 struct FlowsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flows",
-        abstract: "Print the bidirectional flow table of one or more captures."
+        abstract: "Print the bidirectional flow table of one or more captures.",
+        discussion: """
+            Reads pcap and pcapng files (or standard input, -) as one continuous capture and prints \
+            one row per flow as it ends, then a summary of every input. Exit status: 0, or 2 when an \
+            input could not be read to its end (everything before the problem is still reported).
+            """
     )
 
     @Argument(help: "Capture files (pcap or pcapng); - reads standard input.")
     var captures: [String]
 
+    @Option(help: "Output format.")
+    var format: FlowTableFormat = .text
+
+    @Option(help: "Write the table to this file instead of standard output.")
+    var output: String = "-"
+
+    @OptionGroup var timeouts: TimeoutOptions
+
     func run() throws {
-        throw ValidationError("not built yet")
+        let out = try ReportOutput(path: output)
+        let writer = FlowTableWriter(format: format, output: out)
+        writer.begin()
+        var meter = FlowMeter(configuration: timeouts.configuration) { flow in writer.row(flow) }
+        let inputs = CaptureRun.run(paths: captures, meter: &meter)
+        writer.end(inputs: inputs, statistics: meter.statistics)
+        var failed = false
+        for input in inputs {
+            for warning in input.summary.warnings { printError("warning: \(warning)") }
+            if let error = input.error ?? input.summary.error {
+                printError("error: \(error)")
+                failed = true
+            }
+        }
+        if failed { throw ExitCode(2) }
+    }
+}
+
+/// Flow timeouts shared by the commands that meter flows.
+struct TimeoutOptions: ParsableArguments {
+    @Option(name: .customLong("tcp-timeout"), help: "Seconds a TCP flow may idle before it ends.")
+    var tcpTimeout: Double = 300
+
+    @Option(name: .customLong("udp-timeout"), help: "Seconds a UDP, ICMP or other flow may idle before it ends.")
+    var udpTimeout: Double = 60
+
+    func validate() throws {
+        guard tcpTimeout > 0, udpTimeout > 0 else { throw ValidationError("Timeouts must be positive numbers of seconds.") }
+    }
+
+    var configuration: FlowMeterConfiguration {
+        var configuration = FlowMeterConfiguration()
+        configuration.tcpIdleTimeout = Int64(tcpTimeout * 1e9)
+        configuration.otherIdleTimeout = Int64(udpTimeout * 1e9)
+        return configuration
     }
 }

@@ -1,0 +1,76 @@
+import Flows
+import Packets
+
+/// What one input contributed: the reader's summary and the packets the decoder skipped in it.
+public struct InputReport: Sendable {
+    public var summary: CaptureFileSummary
+    /// Decode counts of this input alone (the meter's counters before and after it).
+    public var decode: FlowMeterStatistics
+    /// The error that ended (or prevented) reading it.
+    public var error: CaptureFileError?
+
+    public init(summary: CaptureFileSummary, decode: FlowMeterStatistics, error: CaptureFileError?) {
+        self.summary = summary
+        self.decode = decode
+        self.error = error
+    }
+}
+
+/// Runs capture inputs through a ``FlowMeter``, one after the other as one continuous capture
+/// (rotated files in order continue each other's flows). An input that cannot be opened or
+/// turns out corrupt is reported and the run goes on with the next; everything read before the
+/// corruption has been metered.
+public enum CaptureRun {
+    /// Meters every input in `paths` (`-` is standard input) into `meter`, then ends all flows.
+    /// - Returns: one report per input, in order.
+    public static func run(paths: [String], meter: inout FlowMeter, finish: Bool = true) -> [InputReport] {
+        var reports: [InputReport] = []
+        for path in paths {
+            reports.append(runOne(path: path, meter: &meter))
+        }
+        if finish { meter.finish() }
+        return reports
+    }
+
+    /// Meters one input into `meter` without ending its flows.
+    public static func runOne(path: String, meter: inout FlowMeter) -> InputReport {
+        let before = meter.statistics
+        let reader: CaptureFileReader
+        do {
+            reader = try CaptureFileReader.open(path: path)
+        } catch {
+            var summary = CaptureFileSummary(path: path)
+            summary.error = error
+            return InputReport(summary: summary, decode: FlowMeterStatistics(), error: error)
+        }
+        var failure: CaptureFileError?
+        do {
+            while try reader.nextBatch({ batch, bytes in meter.process(batch, bytes) }) {}
+        } catch {
+            failure = error
+        }
+        var summary = reader.summary
+        if summary.error == nil { summary.error = failure }
+        return InputReport(summary: summary, decode: meter.statistics.subtracting(before), error: failure)
+    }
+}
+
+extension FlowMeterStatistics {
+    /// The counts accumulated since `earlier`.
+    public func subtracting(_ earlier: FlowMeterStatistics) -> FlowMeterStatistics {
+        var result = FlowMeterStatistics()
+        result.packets = packets - earlier.packets
+        result.decoded = decoded - earlier.decoded
+        for i in skipped.indices { result.skipped[i] = skipped[i] - earlier.skipped[i] }
+        for (linkType, count) in unsupportedLinkTypes {
+            let difference = count - earlier.unsupportedLinkTypes[linkType, default: 0]
+            if difference > 0 { result.unsupportedLinkTypes[linkType] = difference }
+        }
+        result.unmatchedICMPErrors = unmatchedICMPErrors - earlier.unmatchedICMPErrors
+        result.unmatchedFragments = unmatchedFragments - earlier.unmatchedFragments
+        result.flowsCreated = flowsCreated - earlier.flowsCreated
+        result.flowsEnded = flowsEnded - earlier.flowsEnded
+        result.peakActiveFlows = peakActiveFlows
+        return result
+    }
+}

@@ -1,0 +1,632 @@
+import Packets
+
+/// Timeouts and options of a ``FlowMeter``. Times are nanoseconds of capture time.
+public struct FlowMeterConfiguration: Sendable {
+    /// TCP flow idle timeout (default 5 minutes).
+    public var tcpIdleTimeout: Int64 = 300_000_000_000
+    /// UDP, ICMP and other protocols' idle timeout (default 1 minute).
+    public var otherIdleTimeout: Int64 = 60_000_000_000
+    /// How long a TCP flow that closed (FIN both ways) or was reset stays in the table for its
+    /// trailing packets (the last ACK, repeated RSTs) before it is handed on (default 5 s, as Zeek's
+    /// `tcp_close_delay`). A SYN on its tuple ends it at once and starts a new flow.
+    public var closeLinger: Int64 = 5_000_000_000
+    /// Payload-carrying packets per flow passed to the payload inspector (0: none).
+    public var inspectedPacketsPerFlow: Int = 0
+    /// Fragment bookkeeping entries kept at most (first fragments waiting for the rest).
+    public var maximumFragmentEntries: Int = 65_536
+
+    public init() {}
+}
+
+/// Counts of what the meter saw.
+public struct FlowMeterStatistics: Sendable {
+    public var packets: UInt64 = 0
+    /// Packets that updated a flow.
+    public var decoded: UInt64 = 0
+    /// Packets not turned into a flow update, by ``DecodeStatus`` raw value.
+    public var skipped: [UInt64] = Array(repeating: 0, count: DecodeStatus.allCases.count)
+    /// Packets of link types flowaudit does not decode, by link type.
+    public var unsupportedLinkTypes: [LinkType: UInt64] = [:]
+    /// ICMP errors quoting a packet of no flow in the table.
+    public var unmatchedICMPErrors: UInt64 = 0
+    /// Non-first fragments whose first fragment never came (counted when the entry is dropped).
+    public var unmatchedFragments: UInt64 = 0
+    public var flowsCreated: UInt64 = 0
+    public var flowsEnded: UInt64 = 0
+    public var peakActiveFlows: Int = 0
+
+    public init() {}
+
+    /// The skipped counts with their reasons, nonzero ones only, in enum order.
+    public var skippedByReason: [(DecodeStatus, UInt64)] {
+        DecodeStatus.allCases.compactMap { status in
+            let n = skipped[Int(status.rawValue)]
+            return status == .ok || n == 0 ? nil : (status, n)
+        }
+    }
+}
+
+/// A fragment's identity: (addresses, protocol, IP id), the key RFC 791 reassembly uses.
+struct FragmentKey: Hashable {
+    var source: IPAddress
+    var destination: IPAddress
+    var identification: UInt32
+    var protocolNumber: UInt8
+}
+
+struct FragmentEntry {
+    var sourcePort: UInt16
+    var destinationPort: UInt16
+    var portsKnown: Bool
+    var timestamp: Int64
+    var pendingPackets: UInt64
+    var pendingBytes: UInt64
+}
+
+/// Groups decoded packets into bidirectional flows and hands each flow on when it ends.
+///
+/// The table is open addressing with linear probing over a power-of-two slot array; a slot packs
+/// the upper 32 bits of the key's hash with the flow's index, so a probe touches a flow record
+/// only on a likely match. Flows sit on one of three intrusive lists in order of last activity
+/// (TCP, other protocols, closing), so idle eviction only looks at list heads: memory follows
+/// the live flows, not the length of the capture.
+public struct FlowMeter {
+    public var configuration: FlowMeterConfiguration
+    public private(set) var statistics = FlowMeterStatistics()
+    /// Called with each flow as it ends (closed and lingered, reset, idle, reused, capture end).
+    public var onFlowEnd: (borrowing Flow) -> Void
+    /// Called with each new flow after its first packet was counted.
+    public var onFlowStart: ((borrowing Flow) -> Void)?
+    /// Called when a flow's state changes, with the flow after the change and the old state.
+    public var onStateChange: ((borrowing Flow, ConnectionState) -> Void)?
+    /// Called for the first `inspectedPacketsPerFlow` packets of each flow that carry payload:
+    /// the flow, whether the packet came from the initiator, the decoded headers and the frame.
+    public var payloadInspector: ((borrowing Flow, Bool, borrowing DecodedPacket, Span<UInt8>) -> Void)?
+    /// A prior for flows whose first packet does not show who started them (mid-stream TCP,
+    /// UDP from a well-known port): given (a, port a, b, port b, protocol), returns true when only
+    /// a -> b is expected, false when only b -> a is, nil when it cannot tell.
+    public var orientationHint: ((IPAddress, UInt16, IPAddress, UInt16, UInt8) -> Bool?)?
+
+    @usableFromInline var flows: [Flow] = []
+    @usableFromInline var freeIndices: [Int32] = []
+    @usableFromInline var slots: [UInt64]
+    @usableFromInline var slotMask: Int
+    @usableFromInline var activeCount = 0
+    @usableFromInline var listHead: (Int32, Int32, Int32) = (-1, -1, -1)
+    @usableFromInline var listTail: (Int32, Int32, Int32) = (-1, -1, -1)
+    @usableFromInline let seed: UInt64
+    @usableFromInline var nextID: UInt64 = 1
+    /// The latest capture time seen: the clock idle timeouts run on.
+    public private(set) var now: Int64 = Int64.min
+    @usableFromInline var decoded = DecodedPacket()
+    var fragments: [FragmentKey: FragmentEntry] = [:]
+    /// Earlier fragments of the datagram being counted, to add to its flow.
+    var pendingFragmentPackets: UInt64 = 0
+    var pendingFragmentBytes: UInt64 = 0
+
+    /// Creates an empty meter.
+    /// - Parameters:
+    ///   - configuration: timeouts and inspection options.
+    ///   - seed: hash seed; random by default so hostile captures cannot aim collisions.
+    ///   - onFlowEnd: receives each flow as it ends.
+    public init(configuration: FlowMeterConfiguration = FlowMeterConfiguration(),
+                seed: UInt64 = UInt64.random(in: 0...UInt64.max),
+                onFlowEnd: @escaping (borrowing Flow) -> Void) {
+        self.configuration = configuration
+        self.seed = seed
+        self.onFlowEnd = onFlowEnd
+        self.slots = Array(repeating: 0, count: 1024)
+        self.slotMask = 1023
+        flows.reserveCapacity(512)
+    }
+
+    /// Flows currently in the table.
+    public var activeFlowCount: Int { activeCount }
+
+    // MARK: Packets
+
+    /// Counts and decodes one batch from a ``PacketSource``, then ends the flows that went idle.
+    public mutating func process(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>) {
+        for i in batch.indices {
+            let record = batch[i]
+            let frame = bytes.extracting(record.dataOffset..<(record.dataOffset + record.capturedLength))
+            processPacket(record, frame)
+        }
+        expireIdleFlows()
+    }
+
+    /// Counts and decodes one packet whose captured bytes are `frame`.
+    public mutating func processPacket(_ record: CapturedPacket, _ frame: Span<UInt8>) {
+        statistics.packets &+= 1
+        let status = PacketDecoder.decode(frame, linkType: record.linkType, wireLength: record.originalLength,
+                                          into: &decoded)
+        guard status == .ok else {
+            statistics.skipped[Int(status.rawValue)] &+= 1
+            if status == .unsupportedLinkType { statistics.unsupportedLinkTypes[record.linkType, default: 0] += 1 }
+            return
+        }
+        if record.timestamp > now { now = record.timestamp }
+        statistics.decoded &+= 1
+        if decoded.icmpKind == .error {
+            attachICMPError(timestamp: record.timestamp)
+            return
+        }
+        var sourcePort = decoded.sourcePort
+        var destinationPort = decoded.destinationPort
+        var headerless = false
+        if decoded.isFragment {
+            guard let ports = fragmentPorts(timestamp: record.timestamp) else { return }
+            sourcePort = ports.0
+            destinationPort = ports.1
+            headerless = decoded.fragmentOffset != 0
+        }
+        let (key, sourceIsLower) = FlowKey.make(
+            source: decoded.source, sourcePort: sourcePort, destination: decoded.destination,
+            destinationPort: destinationPort, protocolNumber: decoded.ipProtocol, ipVersion: decoded.ipVersion)
+        let hash = key.hash(seed: seed)
+        var index = find(key, hash: hash)
+        var created = false
+        if index < 0 {
+            index = createFlow(key: key, hash: hash, sourceIsLower: sourceIsLower, sourcePort: sourcePort,
+                               destinationPort: destinationPort, timestamp: record.timestamp)
+            created = true
+        } else if !headerless && decoded.ipProtocol == IPProtocolNumber.tcp && startsNewConnection(index, sourceIsLower) {
+            endFlow(index, reason: .reused)
+            index = createFlow(key: key, hash: hash, sourceIsLower: sourceIsLower, sourcePort: sourcePort,
+                               destinationPort: destinationPort, timestamp: record.timestamp)
+            created = true
+        }
+        update(index, sourceIsLower: sourceIsLower, timestamp: record.timestamp, headerless: headerless, frame: frame)
+        if created, let onFlowStart { onFlowStart(flows[index]) }
+    }
+
+    /// Ends every flow idle for longer than its timeout at the current capture time.
+    public mutating func expireIdleFlows() {
+        guard now != Int64.min else { return }
+        expire(list: 0, timeout: configuration.tcpIdleTimeout)
+        expire(list: 1, timeout: configuration.otherIdleTimeout)
+        expire(list: 2, timeout: configuration.closeLinger)
+    }
+
+    /// Moves the clock to `time` (a live capture's wall clock) and ends flows idle past it.
+    public mutating func advanceClock(to time: Int64) {
+        if time > now { now = time }
+        expireIdleFlows()
+    }
+
+    /// Ends every flow still in the table (end of input), oldest activity first.
+    public mutating func finish() {
+        for list in 0..<3 {
+            while true {
+                let head = listHeadValue(list)
+                if head < 0 { break }
+                let reason = flows[Int(head)].isFinished ? flows[Int(head)].endReason : .captureEnd
+                endFlow(Int(head), reason: reason)
+            }
+        }
+        statistics.unmatchedFragments += fragments.values.reduce(0) { $0 + ($1.portsKnown ? 0 : $1.pendingPackets) }
+        fragments.removeAll()
+    }
+
+    // MARK: Flow creation and update
+
+    /// True when a packet from the initiator side is a SYN that starts a new connection on a
+    /// tuple whose previous connection finished (or whose SYN had another sequence number).
+    func startsNewConnection(_ index: Int, _ sourceIsLower: Bool) -> Bool {
+        let flags = decoded.tcpFlags
+        guard flags.contains(.syn), !flags.contains(.ack) else { return false }
+        let flow = flows[index]
+        if flow.isFinished { return true }
+        switch flow.state {
+        case .rejected, .closed, .reset: return true
+        case .attempted, .unreachable:
+            return false  // a retransmitted SYN
+        default:
+            // A SYN from either side of an established or mid-stream flow with a new sequence
+            // number is a new connection; the same one is a retransmission.
+            return flow.sawSYN ? decoded.tcpSequence != flow.initiatorISN : true
+        }
+    }
+
+    mutating func createFlow(key: FlowKey, hash: UInt64, sourceIsLower: Bool, sourcePort: UInt16,
+                             destinationPort: UInt16, timestamp: Int64) -> Int {
+        var sourceIsInitiator = true
+        var reason = InitiatorReason.firstPacket
+        var state = ConnectionState.unanswered
+        switch decoded.ipProtocol {
+        case IPProtocolNumber.tcp:
+            let flags = decoded.tcpFlags
+            if flags.contains(.syn) && !flags.contains(.ack) {
+                reason = .syn
+                state = .attempted
+            } else if flags.contains(.syn) {
+                sourceIsInitiator = false
+                reason = .synAck
+                state = .established
+            } else {
+                state = .midstream
+                (sourceIsInitiator, reason) = guessOrientation(sourcePort, destinationPort, midstream: true)
+            }
+        case IPProtocolNumber.udp:
+            (sourceIsInitiator, reason) = guessOrientation(sourcePort, destinationPort, midstream: false)
+        default:
+            if decoded.icmpKind == .echoReply {
+                sourceIsInitiator = false
+                reason = .echoReply
+            }
+        }
+        let initiatorIsLower = sourceIsInitiator == sourceIsLower
+        var flow = Flow(key: key, id: nextID, initiatorIsLower: initiatorIsLower, reason: reason, state: state,
+                        timestamp: timestamp, hash: hash)
+        flow.vlan = decoded.outerVLAN
+        if decoded.icmpKind != .none {
+            let v6 = decoded.ipProtocol == IPProtocolNumber.icmpv6
+            switch decoded.icmpKind {
+            case .echoRequest, .echoReply: flow.icmpType = v6 ? 128 : 8
+            default: flow.icmpType = decoded.icmpType; flow.icmpCode = decoded.icmpCode
+            }
+        }
+        if !sourceIsInitiator { flow.addHistory(6) }  // '^'
+        nextID &+= 1
+        let index: Int
+        if let free = freeIndices.popLast() {
+            index = Int(free)
+            flows[index] = flow
+        } else {
+            index = flows.count
+            flows.append(flow)
+        }
+        insertSlot(hash: hash, index: index)
+        activeCount += 1
+        statistics.flowsCreated &+= 1
+        if activeCount > statistics.peakActiveFlows { statistics.peakActiveFlows = activeCount }
+        pushBack(index, list: decoded.ipProtocol == IPProtocolNumber.tcp ? 0 : 1)
+        return index
+    }
+
+    /// Who started a flow whose first packet does not say: the rules' prior, then a well-known
+    /// responder port, then (mid-stream TCP only) the lower port.
+    func guessOrientation(_ sourcePort: UInt16, _ destinationPort: UInt16, midstream: Bool) -> (Bool, InitiatorReason) {
+        if let orientationHint,
+           let sourceFirst = orientationHint(decoded.source, sourcePort, decoded.destination, destinationPort, decoded.ipProtocol) {
+            return (sourceFirst, .rule)
+        }
+        let sourceWellKnown = sourcePort < 1024
+        let destinationWellKnown = destinationPort < 1024
+        if destinationWellKnown && !sourceWellKnown { return (true, midstream ? .wellKnownPort : .firstPacket) }
+        if sourceWellKnown && !destinationWellKnown { return (false, .wellKnownPort) }
+        if midstream && sourcePort != destinationPort { return (destinationPort < sourcePort, .lowerPort) }
+        return (true, .firstPacket)
+    }
+
+    mutating func update(_ index: Int, sourceIsLower: Bool, timestamp: Int64, headerless: Bool, frame: Span<UInt8>) {
+        let fromInitiator = sourceIsLower == flows[index].initiatorIsLower
+        let oldState = flows[index].state
+        let ipLength = UInt64(decoded.ipLength)
+        let payload = decoded.payloadLength
+        do {
+            // One exclusive access to the record for all counter updates.
+            var flow = flows[index]
+            if timestamp > flow.lastTimestamp { flow.lastTimestamp = timestamp }
+            if timestamp < flow.firstTimestamp { flow.firstTimestamp = timestamp }
+            let packets = 1 &+ pendingFragmentPackets
+            let bytes = ipLength &+ pendingFragmentBytes
+            pendingFragmentPackets = 0
+            pendingFragmentBytes = 0
+            if fromInitiator {
+                flow.initiatorPackets &+= packets
+                flow.initiatorBytes &+= bytes
+                flow.initiatorPayloadBytes &+= UInt64(payload)
+            } else {
+                flow.responderPackets &+= packets
+                flow.responderBytes &+= bytes
+                flow.responderPayloadBytes &+= UInt64(payload)
+            }
+            if !headerless {
+                if decoded.ipProtocol == IPProtocolNumber.tcp {
+                    updateTCP(&flow, fromInitiator: fromInitiator)
+                } else {
+                    if payload > 0 { flow.addHistory(fromInitiator ? 3 : 10) }
+                    if !fromInitiator && (flow.state == .unanswered || flow.state == .unreachable) { flow.state = .answered }
+                }
+            }
+            flows[index] = flow
+        }
+        let list: UInt8 = flows[index].isFinished ? 2 : (decoded.ipProtocol == IPProtocolNumber.tcp ? 0 : 1)
+        moveToBack(index, list: list)
+        if let onStateChange, flows[index].state != oldState { onStateChange(flows[index], oldState) }
+        if let payloadInspector, !headerless, decoded.payloadCapturedLength > 0,
+           Int(flows[index].inspectedPackets) < configuration.inspectedPacketsPerFlow {
+            flows[index].inspectedPackets &+= 1
+            payloadInspector(flows[index], fromInitiator, decoded, frame)
+        }
+    }
+
+    func updateTCP(_ flow: inout Flow, fromInitiator: Bool) {
+        let flags = decoded.tcpFlags
+        if flags.contains(.syn) {
+            if fromInitiator && !flags.contains(.ack) {
+                if flow.tcpEvents & Flow.synFromInitiator == 0 { flow.initiatorISN = decoded.tcpSequence }
+                flow.tcpEvents |= Flow.synFromInitiator
+                flow.addHistory(0)
+            } else if !fromInitiator && flags.contains(.ack) {
+                flow.tcpEvents |= Flow.synAckFromResponder
+                flow.addHistory(8)
+            } else {
+                // SYN-ACK from the initiator or a bare SYN from the responder: simultaneous open.
+                flow.addHistory(fromInitiator ? 1 : 7)
+            }
+        }
+        if flags.contains(.ack) {
+            if fromInitiator {
+                if flow.tcpEvents & Flow.initiatorAckSeen == 0 {
+                    flow.tcpEvents |= Flow.initiatorAckSeen
+                    flow.initiatorFirstAck = decoded.tcpAcknowledgment
+                } else if decoded.tcpAcknowledgment != flow.initiatorFirstAck {
+                    flow.initiatorAckAdvanced = true
+                }
+            } else {
+                if flow.tcpEvents & Flow.responderAckSeen == 0 {
+                    flow.tcpEvents |= Flow.responderAckSeen
+                    flow.responderFirstAck = decoded.tcpAcknowledgment
+                } else if decoded.tcpAcknowledgment != flow.responderFirstAck {
+                    flow.responderAckAdvanced = true
+                }
+            }
+        }
+        if decoded.payloadLength > 0 {
+            flow.addHistory(fromInitiator ? 3 : 10)
+        } else if flags.contains(.ack) && flags.rawValue & 0x07 == 0 {
+            flow.addHistory(fromInitiator ? 2 : 9)
+        }
+        if flags.contains(.rst) {
+            flow.addHistory(fromInitiator ? 5 : 12)
+            if flow.rstSenderIsInitiator == nil { flow.rstSenderIsInitiator = fromInitiator }
+            flow.tcpEvents |= Flow.rstSeen
+            switch flow.state {
+            case .attempted, .unreachable: flow.state = fromInitiator ? flow.state : .rejected
+            case .established: flow.state = .reset
+            default: break
+            }
+            if !(flow.state == .attempted || flow.state == .unreachable) {
+                flow.tcpEvents |= Flow.finished
+                flow.endReason = .rst
+            }
+            return
+        }
+        // Any other packet from the responder means the handshake got an answer.
+        if !fromInitiator && (flow.state == .attempted || flow.state == .unreachable) { flow.state = .established }
+        if flags.contains(.fin) {
+            flow.addHistory(fromInitiator ? 4 : 11)
+            flow.tcpEvents |= fromInitiator ? Flow.finFromInitiator : Flow.finFromResponder
+            if flow.tcpEvents & (Flow.finFromInitiator | Flow.finFromResponder) == (Flow.finFromInitiator | Flow.finFromResponder) {
+                if flow.state == .established { flow.state = .closed }
+                if flow.tcpEvents & Flow.finished == 0 {
+                    flow.tcpEvents |= Flow.finished
+                    flow.endReason = .fin
+                }
+            }
+        }
+    }
+
+    // MARK: ICMP errors and fragments
+
+    /// Attaches an ICMP error to the flow of the packet it quotes.
+    mutating func attachICMPError(timestamp: Int64) {
+        let (key, _) = FlowKey.make(
+            source: decoded.quotedSource, sourcePort: decoded.quotedSourcePort,
+            destination: decoded.quotedDestination, destinationPort: decoded.quotedDestinationPort,
+            protocolNumber: decoded.quotedProtocol, ipVersion: decoded.ipVersion)
+        let index = find(key, hash: key.hash(seed: seed))
+        guard index >= 0 else {
+            statistics.unmatchedICMPErrors &+= 1
+            return
+        }
+        let oldState = flows[index].state
+        flows[index].icmpErrors &+= 1
+        flows[index].icmpErrorReporter = decoded.source
+        flows[index].icmpErrorType = decoded.icmpType
+        flows[index].icmpErrorCode = decoded.icmpCode
+        if timestamp > flows[index].lastTimestamp { flows[index].lastTimestamp = timestamp }
+        if oldState == .attempted || oldState == .unanswered {
+            flows[index].state = .unreachable
+            if let onStateChange { onStateChange(flows[index], oldState) }
+        }
+    }
+
+    /// The ports of a fragment's datagram: from its own header for a first fragment (and
+    /// remembered), from the first fragment's entry otherwise. Returns nil while the first
+    /// fragment has not been seen (the fragment is counted against the entry and added to the
+    /// flow when the first fragment arrives).
+    @usableFromInline
+    mutating func fragmentPorts(timestamp: Int64) -> (UInt16, UInt16)? {
+        let key = FragmentKey(source: decoded.source, destination: decoded.destination,
+                              identification: decoded.fragmentID, protocolNumber: decoded.ipProtocol)
+        if decoded.fragmentOffset == 0 {
+            var pending: (UInt64, UInt64) = (0, 0)
+            if let entry = fragments[key], !entry.portsKnown { pending = (entry.pendingPackets, entry.pendingBytes) }
+            if fragments.count >= configuration.maximumFragmentEntries { dropOldFragments() }
+            fragments[key] = FragmentEntry(sourcePort: decoded.sourcePort, destinationPort: decoded.destinationPort,
+                                           portsKnown: true, timestamp: timestamp, pendingPackets: 0, pendingBytes: 0)
+            // Fragments that arrived before the first one join its flow now.
+            pendingFragmentPackets = pending.0
+            pendingFragmentBytes = pending.1
+            return (decoded.sourcePort, decoded.destinationPort)
+        }
+        if let entry = fragments[key], entry.portsKnown {
+            if !decoded.moreFragments { fragments[key] = nil }
+            return (entry.sourcePort, entry.destinationPort)
+        }
+        if fragments.count >= configuration.maximumFragmentEntries { dropOldFragments() }
+        var entry = fragments[key] ?? FragmentEntry(sourcePort: 0, destinationPort: 0, portsKnown: false,
+                                                    timestamp: timestamp, pendingPackets: 0, pendingBytes: 0)
+        entry.pendingPackets += 1
+        entry.pendingBytes += UInt64(decoded.ipLength)
+        fragments[key] = entry
+        return nil
+    }
+
+    mutating func dropOldFragments() {
+        // Entries older than 60 s of capture time go; if none is, the table is cleared (bounded
+        // memory wins over attributing fragments of a flood).
+        let cutoff = now &- 60_000_000_000
+        let before = fragments.count
+        var lost: UInt64 = 0
+        fragments = fragments.filter { _, entry in
+            let keep = entry.timestamp >= cutoff
+            if !keep && !entry.portsKnown { lost += entry.pendingPackets }
+            return keep
+        }
+        if fragments.count == before {
+            lost += fragments.values.reduce(0) { $0 + ($1.portsKnown ? 0 : $1.pendingPackets) }
+            fragments.removeAll()
+        }
+        statistics.unmatchedFragments += lost
+    }
+
+    // MARK: Ending flows
+
+    @usableFromInline
+    mutating func endFlow(_ index: Int, reason: FlowEndReason) {
+        if !flows[index].isFinished || flows[index].endReason == .captureEnd { flows[index].endReason = reason }
+        unlink(index)
+        removeSlot(hash: flows[index].hash, index: index)
+        activeCount -= 1
+        statistics.flowsEnded &+= 1
+        onFlowEnd(flows[index])
+        freeIndices.append(Int32(index))
+    }
+
+    mutating func expire(list: Int, timeout: Int64) {
+        while true {
+            let head = listHeadValue(list)
+            if head < 0 { return }
+            let flow = flows[Int(head)]
+            guard flow.lastTimestamp <= now &- timeout else { return }
+            endFlow(Int(head), reason: list == 2 ? flow.endReason : .idle)
+        }
+    }
+
+    // MARK: Hash table
+
+    /// The index of the flow with `key`, or -1.
+    func find(_ key: FlowKey, hash: UInt64) -> Int {
+        let tag = hash >> 32
+        var position = Int(truncatingIfNeeded: tag) & slotMask
+        while true {
+            let slot = slots[position]
+            if slot == 0 { return -1 }
+            if slot >> 32 == tag {
+                let index = Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1
+                if flows[index].key == key { return index }
+            }
+            position = (position &+ 1) & slotMask
+        }
+    }
+
+    @usableFromInline
+    mutating func insertSlot(hash: UInt64, index: Int) {
+        if (activeCount + 1) * 2 > slots.count { grow() }
+        let tag = hash >> 32
+        var position = Int(truncatingIfNeeded: tag) & slotMask
+        while slots[position] != 0 { position = (position &+ 1) & slotMask }
+        slots[position] = tag << 32 | UInt64(index + 1)
+    }
+
+    /// Removes the slot of flow `index` by backward-shift deletion (no tombstones).
+    @usableFromInline
+    mutating func removeSlot(hash: UInt64, index: Int) {
+        let wanted = (hash >> 32) << 32 | UInt64(index + 1)
+        var position = Int(truncatingIfNeeded: hash >> 32) & slotMask
+        while slots[position] != wanted {
+            if slots[position] == 0 { return }  // not present: nothing to do
+            position = (position &+ 1) & slotMask
+        }
+        var hole = position
+        var probe = (hole &+ 1) & slotMask
+        while slots[probe] != 0 {
+            let home = Int(truncatingIfNeeded: slots[probe] >> 32) & slotMask
+            // Move the entry back into the hole unless its home lies cyclically in (hole, probe].
+            let distanceToProbe = (probe &- home) & slotMask
+            let distanceToHole = (hole &- home) & slotMask
+            if distanceToHole < distanceToProbe {
+                slots[hole] = slots[probe]
+                hole = probe
+            }
+            probe = (probe &+ 1) & slotMask
+        }
+        slots[hole] = 0
+    }
+
+    mutating func grow() {
+        let capacity = slots.count * 2
+        var newSlots = Array(repeating: UInt64(0), count: capacity)
+        let mask = capacity - 1
+        for slot in slots where slot != 0 {
+            var position = Int(truncatingIfNeeded: slot >> 32) & mask
+            while newSlots[position] != 0 { position = (position &+ 1) & mask }
+            newSlots[position] = slot
+        }
+        slots = newSlots
+        slotMask = mask
+    }
+
+    // MARK: Activity lists
+
+    func listHeadValue(_ list: Int) -> Int32 {
+        switch list {
+        case 0: listHead.0
+        case 1: listHead.1
+        default: listHead.2
+        }
+    }
+
+    mutating func setHead(_ list: Int, _ value: Int32) {
+        switch list {
+        case 0: listHead.0 = value
+        case 1: listHead.1 = value
+        default: listHead.2 = value
+        }
+    }
+
+    mutating func setTail(_ list: Int, _ value: Int32) {
+        switch list {
+        case 0: listTail.0 = value
+        case 1: listTail.1 = value
+        default: listTail.2 = value
+        }
+    }
+
+    func tailValue(_ list: Int) -> Int32 {
+        switch list {
+        case 0: listTail.0
+        case 1: listTail.1
+        default: listTail.2
+        }
+    }
+
+    mutating func unlink(_ index: Int) {
+        let list = Int(flows[index].list)
+        let previous = flows[index].previous
+        let next = flows[index].next
+        if previous >= 0 { flows[Int(previous)].next = next } else { setHead(list, next) }
+        if next >= 0 { flows[Int(next)].previous = previous } else { setTail(list, previous) }
+        flows[index].previous = -1
+        flows[index].next = -1
+    }
+
+    mutating func pushBack(_ index: Int, list: UInt8) {
+        let tail = tailValue(Int(list))
+        flows[index].list = list
+        flows[index].previous = tail
+        flows[index].next = -1
+        if tail >= 0 { flows[Int(tail)].next = Int32(index) } else { setHead(Int(list), Int32(index)) }
+        setTail(Int(list), Int32(index))
+    }
+
+    mutating func moveToBack(_ index: Int, list: UInt8) {
+        if flows[index].list == list && flows[index].next < 0 { return }
+        unlink(index)
+        pushBack(index, list: list)
+    }
+}

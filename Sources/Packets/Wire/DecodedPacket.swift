@@ -1,0 +1,83 @@
+/// IP protocol numbers flowaudit treats specially (an open set: any `UInt8` is valid).
+public enum IPProtocolNumber {
+    public static let icmp: UInt8 = 1
+    public static let tcp: UInt8 = 6
+    public static let udp: UInt8 = 17
+    public static let icmpv6: UInt8 = 58
+}
+
+/// TCP flag bits as they appear in byte 13 of the header (RFC 9293 3.1).
+public struct TCPFlags: OptionSet, Sendable, Hashable {
+    public var rawValue: UInt8
+    @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let fin = TCPFlags(rawValue: 0x01)
+    public static let syn = TCPFlags(rawValue: 0x02)
+    public static let rst = TCPFlags(rawValue: 0x04)
+    public static let psh = TCPFlags(rawValue: 0x08)
+    public static let ack = TCPFlags(rawValue: 0x10)
+    public static let urg = TCPFlags(rawValue: 0x20)
+    public static let ece = TCPFlags(rawValue: 0x40)
+    public static let cwr = TCPFlags(rawValue: 0x80)
+}
+
+/// What an ICMP or ICMPv6 message is, for flow purposes.
+public enum ICMPKind: UInt8, Sendable {
+    /// Not an ICMP packet.
+    case none
+    /// Echo request (ICMP 8, ICMPv6 128): starts or continues an echo flow keyed by identifier.
+    case echoRequest
+    /// Echo reply (ICMP 0, ICMPv6 129).
+    case echoReply
+    /// An error quoting another packet (unreachable, time exceeded, parameter problem, packet too
+    /// big, source quench, redirect): attached to the quoted flow, not a flow of its own.
+    case error
+    /// Any other ICMP message: a flow keyed by addresses and type.
+    case other
+}
+
+/// The headers of one packet, decoded in place: integers and offsets, no references, so one
+/// value is reused for every packet. Offsets are relative to the first byte of the frame.
+public struct DecodedPacket: Sendable {
+    /// 4 or 6.
+    public var ipVersion: UInt8 = 0
+    public var source = IPAddress(high: 0, low: 0)
+    public var destination = IPAddress(high: 0, low: 0)
+    /// The upper-layer protocol after any IPv6 extension headers.
+    public var ipProtocol: UInt8 = 0
+    /// Length of the IP packet on the wire (IPv4 total length; IPv6 40 + payload length).
+    public var ipLength: Int = 0
+    /// Ports for TCP/UDP; for ICMP echo both hold the identifier; for other ICMP, the type and code.
+    public var sourcePort: UInt16 = 0
+    public var destinationPort: UInt16 = 0
+    public var tcpFlags = TCPFlags()
+    public var tcpSequence: UInt32 = 0
+    public var tcpAcknowledgment: UInt32 = 0
+    /// Where the transport payload starts in the frame, and how many of its bytes were captured.
+    public var payloadOffset: Int = 0
+    public var payloadCapturedLength: Int = 0
+    /// Payload length on the wire (from the IP and transport lengths), which snaplen may exceed.
+    public var payloadLength: Int = 0
+    /// Outermost 802.1Q/802.1ad VLAN ID, or -1 when untagged; and how many tags there were.
+    public var outerVLAN: Int32 = -1
+    public var vlanDepth: UInt8 = 0
+    /// Fragmentation: `isFragment` for any fragment; `fragmentOffset` > 0 means no transport header.
+    public var isFragment = false
+    public var fragmentOffset: Int = 0
+    public var moreFragments = false
+    public var fragmentID: UInt32 = 0
+    /// ICMP/ICMPv6 details (`icmpKind == .none` for other protocols).
+    public var icmpKind = ICMPKind.none
+    public var icmpType: UInt8 = 0
+    public var icmpCode: UInt8 = 0
+    /// For ICMP errors: the quoted packet's addresses, protocol and ports (as it was sent).
+    public var quotedSource = IPAddress(high: 0, low: 0)
+    public var quotedDestination = IPAddress(high: 0, low: 0)
+    public var quotedProtocol: UInt8 = 0
+    public var quotedSourcePort: UInt16 = 0
+    public var quotedDestinationPort: UInt16 = 0
+
+    @inlinable public init() {}
+
+    /// True when the transport header was decoded (first fragment or unfragmented).
+    @inlinable public var hasTransportHeader: Bool { fragmentOffset == 0 }
+}

@@ -1,0 +1,193 @@
+import Audit
+import Flows
+import Packets
+
+/// Output formats of `flowaudit flows`.
+public enum FlowTableFormat: String, CaseIterable, Sendable {
+    case text, json, csv
+}
+
+/// Streams the flow table: one row per flow as it ends, then the summary of the inputs.
+public final class FlowTableWriter {
+    let format: FlowTableFormat
+    let output: ReportOutput
+    var rows = 0
+    var byProtocol: [String: Int] = [:]
+
+    public init(format: FlowTableFormat, output: ReportOutput) {
+        self.format = format
+        self.output = output
+    }
+
+    /// Writes whatever comes before the first row.
+    public func begin() {
+        switch format {
+        case .text:
+            output.write(Format.column("start", 28) + Format.column("duration", 13) + Format.column("proto", 7)
+                + Format.column("initiator", 24) + Format.column("responder", 24) + Format.column("state", 12)
+                + "pkts>  bytes>  <pkts  <bytes  initiator-by      history  community-id\n")
+        case .csv:
+            output.write("start,duration,protocol,initiator,initiator_port,responder,responder_port,state,"
+                + "initiator_packets,initiator_bytes,responder_packets,responder_bytes,initiator_reason,"
+                + "end_reason,history,zeek_conn_state,vlan,community_id\n")
+        case .json:
+            output.write("{\"version\":1,\"flows\":[")
+        }
+    }
+
+    /// Writes one flow.
+    public func row(_ flow: borrowing Flow) {
+        byProtocol[flow.protocolName, default: 0] += 1
+        let communityID = CommunityID.of(flow)
+        switch format {
+        case .text:
+            let v6 = flow.key.ipVersion == 6
+            let initiator = Format.endpoint(flow.initiator.description, isIPv6: v6, port: flow.hasPorts ? flow.initiatorPort : nil)
+            let responder = Format.endpoint(flow.responder.description, isIPv6: v6, port: flow.hasPorts ? flow.responderPort : nil)
+            output.write(Format.column(Format.timestamp(flow.firstTimestamp), 28)
+                + Format.column(Format.duration(flow.duration), 13) + Format.column(flow.protocolName, 7)
+                + Format.column(initiator, 24) + " " + Format.column(responder, 24) + " "
+                + Format.column(flow.state.name, 12)
+                + "\(flow.initiatorPackets) \(flow.initiatorBytes) \(flow.responderPackets) \(flow.responderBytes)  "
+                + Format.column(flow.initiatorReason.name, 16) + Format.column(flow.history, 9) + communityID + "\n")
+        case .csv:
+            let fields: [String] = [
+                Format.timestamp(flow.firstTimestamp), Format.duration(flow.duration), flow.protocolName,
+                flow.initiator.description, flow.hasPorts ? String(flow.initiatorPort) : "",
+                flow.responder.description, flow.hasPorts ? String(flow.responderPort) : "",
+                flow.state.name, String(flow.initiatorPackets), String(flow.initiatorBytes),
+                String(flow.responderPackets), String(flow.responderBytes), flow.initiatorReason.name,
+                flow.endReason.name, flow.history, flow.zeekConnState, flow.vlan >= 0 ? String(flow.vlan) : "",
+                communityID,
+            ]
+            output.write(fields.map(Format.csv).joined(separator: ",") + "\n")
+        case .json:
+            output.write((rows == 0 ? "\n" : ",\n") + FlowJSON.object(flow, communityID: communityID))
+        }
+        rows += 1
+    }
+
+    /// Writes the summary of the inputs and closes the document.
+    public func end(inputs: [InputReport], statistics: FlowMeterStatistics) {
+        switch format {
+        case .text:
+            output.write("\n" + InputSummaryText.render(inputs: inputs))
+            let protocols = byProtocol.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            output.write("flows: \(rows)\(protocols.isEmpty ? "" : " (\(protocols))"); at most \(statistics.peakActiveFlows) open at once\n")
+        case .csv:
+            break
+        case .json:
+            output.write("\n],\"inputs\":[" + inputs.map(InputSummaryJSON.object).joined(separator: ",")
+                + "],\"flow_count\":\(rows),\"peak_open_flows\":\(statistics.peakActiveFlows)}\n")
+        }
+        output.flush()
+    }
+}
+
+/// A flow as a JSON object (the `flows` array of `flows --format json`; docs/report.md).
+public enum FlowJSON {
+    public static func object(_ flow: borrowing Flow, communityID: String) -> String {
+        var fields: [String] = [
+            "\"id\":\(flow.id)",
+            "\"start\":\(Format.json(Format.timestamp(flow.firstTimestamp)))",
+            "\"end\":\(Format.json(Format.timestamp(flow.lastTimestamp)))",
+            "\"duration\":\(Format.duration(flow.duration))",
+            "\"protocol\":\(Format.json(flow.protocolName))",
+            "\"ip_version\":\(flow.key.ipVersion)",
+            "\"initiator\":\(Format.json(flow.initiator.description))",
+            "\"responder\":\(Format.json(flow.responder.description))",
+        ]
+        if flow.hasPorts {
+            fields.append("\"initiator_port\":\(flow.initiatorPort)")
+            fields.append("\"responder_port\":\(flow.responderPort)")
+        }
+        if flow.protocolNumber == IPProtocolNumber.icmp || flow.protocolNumber == IPProtocolNumber.icmpv6 {
+            fields.append("\"icmp_type\":\(flow.icmpType)")
+        }
+        fields += [
+            "\"state\":\(Format.json(flow.state.name))",
+            "\"completed\":\(flow.isCompleted)",
+            "\"end_reason\":\(Format.json(flow.endReason.name))",
+            "\"initiator_reason\":\(Format.json(flow.initiatorReason.name))",
+            "\"initiator_packets\":\(flow.initiatorPackets)",
+            "\"initiator_bytes\":\(flow.initiatorBytes)",
+            "\"initiator_payload_bytes\":\(flow.initiatorPayloadBytes)",
+            "\"responder_packets\":\(flow.responderPackets)",
+            "\"responder_bytes\":\(flow.responderBytes)",
+            "\"responder_payload_bytes\":\(flow.responderPayloadBytes)",
+            "\"history\":\(Format.json(flow.history))",
+            "\"zeek_conn_state\":\(Format.json(flow.zeekConnState))",
+            "\"community_id\":\(Format.json(communityID))",
+        ]
+        if flow.vlan >= 0 { fields.append("\"vlan\":\(flow.vlan)") }
+        if let reporter = flow.icmpErrorReporter {
+            fields.append("\"icmp_error\":{\"reporter\":\(Format.json(reporter.description)),\"type\":\(flow.icmpErrorType),"
+                + "\"code\":\(flow.icmpErrorCode),\"count\":\(flow.icmpErrors)}")
+        }
+        if let rst = flow.rstSenderIsInitiator { fields.append("\"first_rst_from\":\(Format.json(rst ? "initiator" : "responder"))") }
+        if flow.looksOneSided { fields.append("\"one_sided\":true") }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+}
+
+/// The per-input summary in text.
+public enum InputSummaryText {
+    public static func render(inputs: [InputReport]) -> String {
+        var out = "inputs:\n"
+        for input in inputs {
+            let s = input.summary
+            out += "  \(s.path == "-" ? "standard input" : s.path)\n"
+            if let format = s.format { out += "    format: \(format)\n" }
+            let linkTypes = s.linkTypes.map { "\($0.linkType) \($0.packets) packets" }.joined(separator: ", ")
+            if !linkTypes.isEmpty { out += "    link types: \(linkTypes)\n" }
+            if s.format != nil {
+                out += "    packets: \(s.packets), captured bytes: \(s.capturedBytes), wire bytes: \(s.originalBytes)\n"
+            }
+            if let first = s.firstTimestamp, let last = s.lastTimestamp {
+                out += "    time: \(Format.timestamp(first)) to \(Format.timestamp(last)) (\(Format.duration(last - first)) s)\n"
+            }
+            let skipped = input.decode.skippedByReason
+            if !skipped.isEmpty {
+                out += "    skipped: " + skipped.map { "\($0.1) \($0.0.key)" }.joined(separator: ", ") + "\n"
+                for (status, _) in skipped { out += "      \(status.key): \(status.explanation)\n" }
+            }
+            for (linkType, count) in input.decode.unsupportedLinkTypes.sorted(by: { $0.key < $1.key }) {
+                let interfaces = s.interfaces.filter { $0.linkType == linkType }.map { String($0.id) }
+                let which = interfaces.isEmpty ? "" : " on interface\(interfaces.count > 1 ? "s" : "") \(interfaces.joined(separator: ", "))"
+                out += "    unsupported link type \(linkType)\(which): \(count) packets not decoded\n"
+            }
+            if input.decode.unmatchedICMPErrors > 0 {
+                out += "    ICMP errors quoting no flow seen: \(input.decode.unmatchedICMPErrors)\n"
+            }
+            for warning in s.warnings { out += "    warning: \(warning)\n" }
+            if s.omittedWarnings > 0 { out += "    warning: \(s.omittedWarnings) more warnings not shown\n" }
+            if let error = input.error ?? s.error { out += "    error: \(error)\n" }
+        }
+        return out
+    }
+}
+
+/// The per-input summary in JSON.
+public enum InputSummaryJSON {
+    public static func object(_ input: InputReport) -> String {
+        let s = input.summary
+        var fields: [String] = ["\"path\":\(Format.json(s.path))"]
+        if let format = s.format { fields.append("\"format\":\(Format.json(format.description))") }
+        fields.append("\"link_types\":[" + s.linkTypes.map {
+            "{\"link_type\":\($0.linkType.rawValue),\"name\":\(Format.json($0.linkType.name)),\"packets\":\($0.packets)}"
+        }.joined(separator: ",") + "]")
+        fields += ["\"packets\":\(s.packets)", "\"captured_bytes\":\(s.capturedBytes)", "\"wire_bytes\":\(s.originalBytes)"]
+        if let first = s.firstTimestamp, let last = s.lastTimestamp {
+            fields.append("\"first\":\(Format.json(Format.timestamp(first)))")
+            fields.append("\"last\":\(Format.json(Format.timestamp(last)))")
+        }
+        fields.append("\"decoded\":\(input.decode.decoded)")
+        fields.append("\"skipped\":{" + input.decode.skippedByReason.map { "\(Format.json($0.0.key)):\($0.1)" }.joined(separator: ",") + "}")
+        fields.append("\"unsupported_link_types\":{" + input.decode.unsupportedLinkTypes.sorted(by: { $0.key < $1.key })
+            .map { "\"\($0.key.rawValue)\":\($0.value)" }.joined(separator: ",") + "}")
+        fields.append("\"unmatched_icmp_errors\":\(input.decode.unmatchedICMPErrors)")
+        fields.append("\"warnings\":[" + s.warnings.map { Format.json($0.description) }.joined(separator: ",") + "]")
+        if let error = input.error ?? s.error { fields.append("\"error\":\(Format.json(error.description))") }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+}

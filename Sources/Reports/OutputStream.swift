@@ -1,0 +1,162 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A buffered writer to a file descriptor (standard output by default, or a file it creates).
+/// Reports are streamed through it row by row, so output never waits for the whole capture.
+public final class ReportOutput {
+    private var buffer: [UInt8] = []
+    private let descriptor: Int32
+    private let ownsDescriptor: Bool
+    /// Flush after every `write` (for event streams that a reader follows live).
+    public var flushEachWrite = false
+    /// True when the output is a terminal (colour allowed).
+    public let isTerminal: Bool
+
+    /// Standard output.
+    public init() {
+        descriptor = 1
+        ownsDescriptor = false
+        isTerminal = isatty(1) == 1
+        buffer.reserveCapacity(1 << 16)
+    }
+
+    /// A file created (or truncated) at `path`; `-` means standard output.
+    public init(path: String) throws(ReportOutputError) {
+        if path == "-" {
+            descriptor = 1
+            ownsDescriptor = false
+            isTerminal = isatty(1) == 1
+            return
+        }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ReportOutputError(path: path, message: String(cString: strerror(errno))) }
+        descriptor = fd
+        ownsDescriptor = true
+        isTerminal = false
+    }
+
+    deinit {
+        flush()
+        if ownsDescriptor { close(descriptor) }
+    }
+
+    public func write(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if flushEachWrite || buffer.count >= 1 << 16 { flush() }
+    }
+
+    public func flush() {
+        var written = 0
+        while written < buffer.count {
+            let n = buffer.withUnsafeBytes { raw in
+                // SAFETY: the pointer and count describe `buffer`'s initialised bytes from
+                // `written` on; `write` only reads them and does not keep the pointer.
+                unsafe Glibc.write(descriptor, raw.baseAddress! + written, raw.count - written)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                break  // EPIPE and friends: the reader went away; drop the rest.
+            }
+            written += n
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// The report file could not be created.
+public struct ReportOutputError: Error, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public var description: String { "\(path): cannot write the report: \(message)" }
+}
+
+/// Text helpers shared by the renderers.
+public enum Format {
+    /// `2024-03-05T12:34:56.789012Z` (UTC, microseconds) from nanoseconds since the epoch.
+    public static func timestamp(_ nanoseconds: Int64) -> String {
+        let seconds = nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000
+        let fraction = (nanoseconds - seconds * 1_000_000_000) / 1000
+        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
+        let secondOfDay = seconds - days * 86400
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
+            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(fraction, 6))Z"
+    }
+
+    /// Seconds with microsecond precision, e.g. `12.000345`.
+    public static func duration(_ nanoseconds: Int64) -> String {
+        let micro = max(0, nanoseconds) / 1000
+        return "\(micro / 1_000_000).\(pad(micro % 1_000_000, 6))"
+    }
+
+    static func pad(_ value: Int64, _ width: Int) -> String {
+        let text = String(value)
+        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+    }
+
+    /// An endpoint as `a.b.c.d:port` or `[v6]:port` (`port` omitted when nil).
+    public static func endpoint(_ address: String, isIPv6: Bool, port: UInt16?) -> String {
+        guard let port else { return address }
+        return isIPv6 ? "[\(address)]:\(port)" : "\(address):\(port)"
+    }
+
+    /// A JSON string literal.
+    public static func json(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
+    public static func csv(_ text: String) -> String {
+        if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return text
+    }
+
+    /// Right-pads `text` to `width` characters.
+    public static func column(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+}
+
+extension String {
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        var out = ""
+        var rest = self[...]
+        while let range = rest.firstRange(of: target) {
+            out += rest[rest.startIndex..<range.lowerBound]
+            out += replacement
+            rest = rest[range.upperBound...]
+        }
+        return out + rest
+    }
+}
