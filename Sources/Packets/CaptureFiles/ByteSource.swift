@@ -1,0 +1,331 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// The only file of the capture layer that touches pointers and system calls. Everything else reads
+// the bytes through the bounds-checked `Span<UInt8>` that `withView` lends out.
+
+/// The bytes of one capture input, presented as a contiguous view starting at the current read
+/// position.
+///
+/// A regular file (also standard input redirected from one) is mapped with `mmap` in windows of
+/// `windowSize` bytes: each new window starts at the page holding the current position, the
+/// previous window is unmapped, and the kernel is asked to read the next window ahead, so resident
+/// memory stays near one window whatever the file size. A pipe, FIFO, terminal or other stream is
+/// read with `read()` into one compacting buffer. A request for more bytes than a window or buffer
+/// holds grows it, up to ``maximumRequest``.
+@safe
+package final class ByteSource {
+    /// Default size of one mapped window of a regular file.
+    package static let defaultWindowSize = 16 << 20
+    /// Default size of the read buffer for pipes and other streams.
+    package static let defaultBufferSize = 4 << 20
+    /// The largest `ensure` request a caller may make (readers cap records well below it).
+    package static let maximumRequest = 64 << 20
+
+    /// The input's name as the user gave it (`-` for standard input).
+    package let path: String
+    /// File (or stream) offset of the first byte of the view.
+    package private(set) var position: Int64
+    /// True when the bytes come through `mmap`.
+    package let isMapped: Bool
+
+    private let descriptor: Int32
+    private var ownsDescriptor: Bool
+    private let pageSize: Int
+    private let windowSize: Int
+
+    // Mapped mode: the current window.
+    private var mapBase: UnsafeMutableRawPointer?
+    private var mapOffset: Int64 = 0
+    private var mapLength = 0
+    private let fileEnd: Int64
+
+    // Buffered mode: buffer[0] is at stream offset `bufferOffset`; `bufferCount` bytes are valid.
+    private var buffer: UnsafeMutableRawPointer?
+    private var bufferCapacity = 0
+    private var bufferOffset: Int64 = 0
+    private var bufferCount = 0
+    private var atEnd = false
+
+    private init(path: String, descriptor: Int32, ownsDescriptor: Bool, mapped: Bool, start: Int64,
+                 fileEnd: Int64, windowSize: Int, bufferSize: Int) {
+        self.path = path
+        self.descriptor = descriptor
+        self.ownsDescriptor = ownsDescriptor
+        self.isMapped = mapped
+        self.position = start
+        self.fileEnd = fileEnd
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        self.pageSize = page > 0 ? page : 4096
+        // A window is a whole number of pages, at least two.
+        let pages = max(2, (windowSize + pageSize - 1) / pageSize)
+        self.windowSize = min(pages * pageSize, Self.maximumRequest)
+        if !mapped {
+            bufferOffset = start
+            bufferCapacity = max(4096, min(bufferSize, Self.maximumRequest))
+            // SAFETY: a fresh allocation owned by this object, freed in deinit.
+            unsafe buffer = malloc(bufferCapacity)
+        }
+    }
+
+    /// Opens `path` (`-` for standard input) for reading.
+    /// - Parameters:
+    ///   - windowSize: bytes per mapped window (rounded up to whole pages).
+    ///   - bufferSize: bytes of the read buffer used for streams.
+    ///   - mapFiles: false reads a regular file with `read()` like a stream.
+    /// - Throws: ``CaptureFileError/notFound(path:)``, ``CaptureFileError/isDirectory(path:)`` or
+    ///   ``CaptureFileError/io(path:operation:errno:message:)``.
+    package static func open(path: String, windowSize: Int = defaultWindowSize,
+                             bufferSize: Int = defaultBufferSize,
+                             mapFiles: Bool = true) throws(CaptureFileError) -> ByteSource {
+        let fd: Int32
+        let owns: Bool
+        if path == "-" {
+            fd = STDIN_FILENO
+            owns = false
+        } else {
+            var opened: Int32
+            repeat {
+                // SAFETY: `path` is passed as a NUL-terminated C string valid for the call.
+                opened = unsafe Glibc.open(path, O_RDONLY | O_CLOEXEC)
+            } while opened < 0 && errno == EINTR
+            if opened < 0 {
+                let code = errno
+                switch code {
+                case ENOENT, ENOTDIR: throw .notFound(path: path)
+                case EISDIR: throw .isDirectory(path: path)
+                default: throw ioError(path, "open", code)
+                }
+            }
+            fd = opened
+            owns = true
+        }
+        var info = stat()
+        // SAFETY: `info` is a valid, writable stat buffer for the duration of the call.
+        if unsafe fstat(fd, &info) != 0 {
+            let code = errno
+            if owns { _ = close(fd) }
+            throw ioError(path, "fstat", code)
+        }
+        let kind = info.st_mode & S_IFMT
+        if kind == S_IFDIR {
+            if owns { _ = close(fd) }
+            throw .isDirectory(path: path)
+        }
+        if kind == S_IFREG && mapFiles {
+            // Standard input redirected from a file may already be positioned past its start.
+            let start = path == "-" ? max(0, Int64(lseek(fd, 0, SEEK_CUR))) : 0
+            let source = ByteSource(path: path, descriptor: fd, ownsDescriptor: owns, mapped: true,
+                                    start: start, fileEnd: Int64(info.st_size), windowSize: windowSize,
+                                    bufferSize: bufferSize)
+            if source.canMap() { return source }
+            // Some file systems cannot map: fall back to reading.
+            source.forgetDescriptor()
+            return ByteSource(path: path, descriptor: fd, ownsDescriptor: owns, mapped: false,
+                              start: start, fileEnd: 0, windowSize: windowSize, bufferSize: bufferSize)
+        }
+        return ByteSource(path: path, descriptor: fd, ownsDescriptor: owns, mapped: false, start: 0,
+                          fileEnd: 0, windowSize: windowSize, bufferSize: bufferSize)
+    }
+
+    /// A source over bytes already in memory (tests, small inputs); behaves like a stream at its end.
+    package static func memory(_ bytes: [UInt8], name: String) -> ByteSource {
+        let source = ByteSource(path: name, descriptor: -1, ownsDescriptor: false, mapped: false,
+                                start: 0, fileEnd: 0, windowSize: defaultWindowSize,
+                                bufferSize: max(4096, bytes.count))
+        source.ensureCapacity(bytes.count)
+        unsafe bytes.withUnsafeBytes { raw in
+            // SAFETY: the buffer holds at least `bytes.count` bytes (ensureCapacity above), and
+            // `raw` is valid for `raw.count == bytes.count` bytes inside this closure.
+            if let from = raw.baseAddress, let to = unsafe source.buffer { unsafe memcpy(to, from, raw.count) }
+        }
+        source.bufferCount = bytes.count
+        source.atEnd = true
+        return source
+    }
+
+    deinit {
+        if let base = unsafe mapBase {
+            // SAFETY: `base`/`mapLength` describe the live mapping created in `ensureMapped`.
+            _ = unsafe munmap(base, mapLength)
+        }
+        // SAFETY: `buffer` was allocated with malloc/realloc by this object (or is nil).
+        unsafe free(buffer)
+        if ownsDescriptor { _ = close(descriptor) }
+    }
+
+    /// Bytes available in the view without another `ensure`.
+    package var available: Int {
+        if isMapped {
+            return unsafe mapBase == nil ? 0 : mapLength - Int(position - mapOffset)
+        }
+        return bufferCount - Int(position - bufferOffset)
+    }
+
+    /// Makes at least `count` bytes from the current position available in the view, unless the
+    /// input ends first.
+    /// - Returns: the bytes now available (less than `count` only at the end of the input).
+    /// - Throws: ``CaptureFileError/io(path:operation:errno:message:)`` when reading or mapping fails.
+    package func ensure(_ count: Int) throws(CaptureFileError) -> Int {
+        precondition(count >= 0 && count <= Self.maximumRequest, "request beyond ByteSource.maximumRequest")
+        return isMapped ? try ensureMapped(count) : try ensureBuffered(count)
+    }
+
+    /// Moves the read position `count` bytes forward inside the view.
+    package func advance(_ count: Int) {
+        precondition(count >= 0 && count <= available, "advance beyond the available bytes")
+        position += Int64(count)
+    }
+
+    /// Lends the view (the available bytes from the current position) to `body`.
+    package func withView<Result>(_ body: (Span<UInt8>) -> Result) -> Result {
+        let start: UnsafeRawPointer?
+        if isMapped {
+            // SAFETY: position lies inside [mapOffset, mapOffset + mapLength] (ensure/advance keep
+            // it there), so the offset is inside the mapping or one past its end.
+            unsafe start = mapBase.map { unsafe UnsafeRawPointer($0 + Int(position - mapOffset)) }
+        } else {
+            // SAFETY: position lies inside [bufferOffset, bufferOffset + bufferCount].
+            unsafe start = buffer.map { unsafe UnsafeRawPointer($0 + Int(position - bufferOffset)) }
+        }
+        let count = unsafe start == nil ? 0 : available
+        // SAFETY: [start, start + count) is mapped (PROT_READ) or allocated and initialised, and
+        // stays so until the next ensure/advance, which cannot run while `body` holds the span: the
+        // span does not escape `body`. The memory holds plain bytes, so viewing it as UInt8 is sound.
+        let raw = unsafe UnsafeRawBufferPointer(start: start, count: count)
+        let bytes = unsafe raw.assumingMemoryBound(to: UInt8.self)
+        return unsafe body(bytes.span)
+    }
+
+    // MARK: - Mapped windows
+
+    private func canMap() -> Bool {
+        guard fileEnd > position else { return true }  // nothing to map; reads will report the end
+        do { _ = try ensureMapped(1) } catch { return false }
+        return true
+    }
+
+    private func forgetDescriptor() {
+        // The fallback source takes over the descriptor; this one must not close it.
+        if let base = unsafe mapBase {
+            // SAFETY: the live mapping made by canMap.
+            _ = unsafe munmap(base, mapLength)
+            unsafe mapBase = nil
+        }
+        ownsDescriptor = false
+    }
+
+    private func ensureMapped(_ count: Int) throws(CaptureFileError) -> Int {
+        let have = available
+        if have >= count { return have }
+        if unsafe mapBase != nil && mapOffset + Int64(mapLength) >= fileEnd { return have }
+        if position >= fileEnd { return 0 }
+        let start = position & ~Int64(pageSize - 1)
+        let lead = Int(position - start)
+        let wanted = max(windowSize, (lead + count + pageSize - 1) / pageSize * pageSize)
+        let length = Int(min(Int64(wanted), fileEnd - start))
+        if let old = unsafe mapBase {
+            // SAFETY: the previous window; no span into it is alive (withView's span ends with its body).
+            _ = unsafe munmap(old, mapLength)
+            unsafe mapBase = nil
+        }
+        // SAFETY: a fresh read-only private mapping of [start, start + length) of an open regular
+        // file; `start` is page-aligned and `length` > 0 stays within the file size seen by fstat.
+        let base = unsafe mmap(nil, length, PROT_READ, MAP_PRIVATE, descriptor, off_t(start))
+        if unsafe base == MAP_FAILED || base == nil {
+            throw Self.ioError(path, "mmap", errno)
+        }
+        unsafe mapBase = base
+        mapOffset = start
+        mapLength = length
+        // Advice only: failures are harmless.
+        // SAFETY: the range is exactly the mapping just created.
+        _ = unsafe madvise(base, length, MADV_SEQUENTIAL)
+        _ = unsafe madvise(base, length, MADV_WILLNEED)
+        let next = start + Int64(length)
+        if next < fileEnd {
+            _ = posix_fadvise(descriptor, off_t(next), off_t(min(Int64(windowSize), fileEnd - next)),
+                              POSIX_FADV_WILLNEED)
+        }
+        return available
+    }
+
+    // MARK: - Buffered reads
+
+    private func ensureCapacity(_ needed: Int) {
+        guard needed > bufferCapacity else { return }
+        let capacity = min(Self.maximumRequest, max(needed, bufferCapacity * 2))
+        // SAFETY: `buffer` is nil or a malloc'd block owned by this object; realloc keeps its bytes.
+        guard let grown = unsafe realloc(buffer, capacity) else {
+            fatalError("out of memory growing the capture read buffer to \(capacity) bytes")
+        }
+        unsafe buffer = grown
+        bufferCapacity = capacity
+    }
+
+    private func ensureBuffered(_ count: Int) throws(CaptureFileError) -> Int {
+        let have = available
+        if have >= count || atEnd { return have }
+        let consumed = Int(position - bufferOffset)
+        if consumed > 0 {
+            // SAFETY: both ranges lie inside the buffer's `bufferCount` initialised bytes;
+            // memmove allows overlap.
+            if have > 0, let base = unsafe buffer { unsafe memmove(base, base + consumed, have) }
+            bufferOffset = position
+            bufferCount = have
+        }
+        ensureCapacity(count)
+        while bufferCount < count {
+            // SAFETY: [buffer + bufferCount, buffer + bufferCapacity) is allocated and unused.
+            let got = unsafe read(descriptor, buffer! + bufferCount, bufferCapacity - bufferCount)
+            if got < 0 {
+                let code = errno
+                if code == EINTR { continue }
+                throw Self.ioError(path, "read", code)
+            }
+            if got == 0 {
+                atEnd = true
+                break
+            }
+            bufferCount += got
+        }
+        return available
+    }
+
+    // MARK: - Writing and errors
+
+    /// Writes `bytes` to `path`, replacing the file, or appending to it when `append` is true.
+    /// - Throws: ``CaptureFileError/io(path:operation:errno:message:)`` when opening or writing fails.
+    package static func writeFile(path: String, bytes: [UInt8], append: Bool) throws(CaptureFileError) {
+        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
+        var fd: Int32
+        // SAFETY: `path` is passed as a NUL-terminated C string valid for the call.
+        repeat { fd = unsafe Glibc.open(path, flags, 0o644) } while fd < 0 && errno == EINTR
+        if fd < 0 { throw ioError(path, "open", errno) }
+        defer { _ = close(fd) }
+        var failure: Int32 = 0
+        unsafe bytes.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                // SAFETY: [base + done, base + raw.count) lies inside `raw`, valid in this closure.
+                let wrote = unsafe write(fd, raw.baseAddress! + done, raw.count - done)
+                if wrote < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                done += wrote
+            }
+        }
+        if failure != 0 { throw ioError(path, "write", failure) }
+    }
+
+    static func ioError(_ path: String, _ operation: String, _ code: Int32) -> CaptureFileError {
+        // SAFETY: strerror returns a pointer to a NUL-terminated static or thread-local string.
+        let message = unsafe strerror(code).map { unsafe String(cString: $0) } ?? "error \(code)"
+        return .io(path: path, operation: operation, errno: code, message: message)
+    }
+}

@@ -1,0 +1,48 @@
+/// Something odd in a capture file that does not stop reading it. Each case names the input
+/// (`path`, `-` for standard input) and the byte offset it concerns.
+public enum CaptureFileWarning: Equatable, Sendable {
+    /// The input ends inside a record or block: `available` of its `length` bytes are present.
+    /// Everything before it was read; the partial record is dropped.
+    case truncatedRecord(path: String, offset: Int64, available: Int, length: Int)
+    /// A pcap file header carries a version other than 2.4 that libpcap-compatible readers still
+    /// accept (2.0–2.3, 543.0, or a minor version above 4, read as 2.4).
+    case unusualVersion(path: String, major: UInt16, minor: UInt16)
+    /// A pcap header's link-type field has reserved bits (0x03FF0000) set; the link type is read
+    /// from the low 16 bits.
+    case reservedLinkTypeBits(path: String, field: UInt32)
+    /// A pcapng section header carries a minor version other than 0 or 2; read as 1.0.
+    case unusualSectionVersion(path: String, offset: Int64, major: UInt16, minor: UInt16)
+    /// A block's options overrun the block; the options from that one on are ignored.
+    case optionOverrun(path: String, offset: Int64, blockType: UInt32)
+
+    /// The input the warning is about.
+    public var path: String {
+        switch self {
+        case .truncatedRecord(let path, _, _, _), .unusualVersion(let path, _, _),
+             .reservedLinkTypeBits(let path, _), .unusualSectionVersion(let path, _, _, _),
+             .optionOverrun(let path, _, _):
+            return path
+        }
+    }
+}
+
+extension CaptureFileWarning: CustomStringConvertible {
+    /// One line for the user naming the input, the byte offset and the oddity.
+    public var description: String {
+        let name = captureInputName(path)
+        switch self {
+        case .truncatedRecord(_, let offset, let available, let length):
+            return "\(name): file ends \(available) bytes into a \(length)-byte record at offset \(offset)"
+        case .unusualVersion(_, let major, let minor):
+            return "\(name): pcap version \(major).\(minor) (not 2.4); read the way libpcap reads it"
+        case .reservedLinkTypeBits(_, let field):
+            let hex = String(field, radix: 16)
+            return "\(name): link-type field 0x\(hex) has reserved bits set; using link type \(field & 0xFFFF)"
+        case .unusualSectionVersion(_, let offset, let major, let minor):
+            return "\(name): byte \(offset): section header version \(major).\(minor) (not 1.0); read as 1.0"
+        case .optionOverrun(_, let offset, let blockType):
+            return "\(name): byte \(offset): options of block type 0x\(String(blockType, radix: 16)) "
+                + "run past the block; ignored from there"
+        }
+    }
+}
