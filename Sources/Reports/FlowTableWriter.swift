@@ -86,7 +86,8 @@ public final class FlowTableWriter {
 
 /// A flow as a JSON object (the `flows` array of `flows --format json`; docs/report.md).
 public enum FlowJSON {
-    public static func object(_ flow: borrowing Flow, communityID: String) -> String {
+    public static func object(_ borrowedFlow: borrowing Flow, communityID: String) -> String {
+        let flow = copy borrowedFlow
         var fields: [String] = [
             "\"id\":\(flow.id)",
             "\"start\":\(Format.json(Format.timestamp(flow.firstTimestamp)))",

@@ -31,8 +31,10 @@ public final class ReportOutput {
             isTerminal = isatty(1) == 1
             return
         }
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ReportOutputError(path: path, message: String(cString: strerror(errno))) }
+        // SAFETY: `open` reads the C string Swift passes for `path` only during the call.
+        let fd = unsafe open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // SAFETY: strerror returns a static NUL-terminated string, copied at once.
+        guard fd >= 0 else { throw ReportOutputError(path: path, message: unsafe String(cString: strerror(errno))) }
         descriptor = fd
         ownsDescriptor = true
         isTerminal = false
@@ -51,7 +53,7 @@ public final class ReportOutput {
     public func flush() {
         var written = 0
         while written < buffer.count {
-            let n = buffer.withUnsafeBytes { raw in
+            let n = unsafe buffer.withUnsafeBytes { raw in
                 // SAFETY: the pointer and count describe `buffer`'s initialised bytes from
                 // `written` on; `write` only reads them and does not keep the pointer.
                 unsafe Glibc.write(descriptor, raw.baseAddress! + written, raw.count - written)

@@ -7,6 +7,6 @@ func printError(_ message: String) {
     var line = "flowaudit: " + message + "\n"
     line.withUTF8 { buffer in
         // SAFETY: the pointer and count describe the UTF-8 bytes of `line`, valid for the call.
-        _ = unsafe fwrite(buffer.baseAddress, 1, buffer.count, stderr)
+        _ = unsafe write(2, buffer.baseAddress, buffer.count)
     }
 }
