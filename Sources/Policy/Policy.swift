@@ -1,1 +1,226 @@
-// Policy module.
+import Packets
+
+/// A role after merging every loaded rule file's declaration with the site's binding.
+public struct PolicyRole: Sendable, Hashable {
+    public var id: String
+    /// The first declaration's description.
+    public var description: String
+    /// True when any declaring file marks the role monitored.
+    public var monitored: Bool
+    /// Systems whose rule files declare the role, in load order.
+    public var declaredBy: [String]
+    /// Hosts the rule files give (`names:` and `addresses:`).
+    public var documentHosts: [HostSpec]
+    /// Hosts the site binds; nil when the site does not bind the role (or no site is loaded).
+    public var siteHosts: [HostSpec]?
+    public var location: SourceLocation
+
+    /// Every host spec of the role: the document's and the site's.
+    public var hosts: [HostSpec] { documentHosts + (siteHosts ?? []) }
+    /// True when some host spec binds the role.
+    public var isBound: Bool { !hosts.isEmpty }
+}
+
+/// A rule as a loaded policy applies it: the site's choice of alternative, whether its roles
+/// are bound, the TLS minimum that applies.
+public struct PolicyRule: Sendable, Hashable {
+    public var rule: Rule
+    /// The alternative (or service) the site chose with `choose:`, if any.
+    public var chosen: Service?
+    /// What the rule allows: `[chosen]` when the site chose, else the rule's `services`.
+    public var effectiveServices: [Service]
+    /// Roles of the rule with no binding.
+    public var unboundRoles: [String]
+    /// True when all `from` roles or all `to` roles are unbound: no flow can match, and an audit
+    /// reports the rule `unbound`, never `missing`.
+    public var isUnbound: Bool
+    /// The site's `tls-minimum`, else the rule file's.
+    public var tlsMinimum: TLSVersion?
+
+    public var qualifiedID: String { rule.qualifiedID }
+}
+
+/// Rule files and a site binding, loaded, validated and merged; compile it with
+/// ``CompiledPolicy/init(_:)`` for per-flow evaluation.
+public struct Policy: Sendable, Hashable {
+    public var ruleSets: [RuleSet]
+    public var site: SiteBinding?
+    /// Merged roles in first-declaration order.
+    public var roles: [PolicyRole]
+    /// Every rule of every rule file, in load order. A ``CompiledPolicy`` numbers rules by their
+    /// index here.
+    public var rules: [PolicyRule]
+    public var prefer: [PreferEntry]
+
+    /// Assembles a policy from parsed files and reports the checks that span files: systems
+    /// defined twice, site roles no file declares, unbound roles, `choose:` entries.
+    public static func assemble(ruleSets: [RuleSet], site: SiteBinding?) -> (policy: Policy, diagnostics: [Diagnostic]) {
+        var diagnostics: [Diagnostic] = []
+        var sets: [RuleSet] = []
+        var systems: [String: String] = [:]
+        for set in ruleSets {
+            if let other = systems[set.system] {
+                diagnostics.append(Diagnostic(.error, set.location, "system '\(set.system)' is also defined by \(other); each system needs its own id"))
+                continue
+            }
+            systems[set.system] = set.file
+            sets.append(set)
+        }
+
+        // Merge roles across files.
+        var roles: [PolicyRole] = []
+        var roleIndex: [String: Int] = [:]
+        for set in sets {
+            for declaration in set.roles {
+                if let index = roleIndex[declaration.id] {
+                    roles[index].monitored = roles[index].monitored || declaration.monitored
+                    roles[index].declaredBy.append(set.system)
+                    for host in declaration.names + declaration.addresses where !roles[index].documentHosts.contains(host) {
+                        roles[index].documentHosts.append(host)
+                    }
+                } else {
+                    roleIndex[declaration.id] = roles.count
+                    roles.append(PolicyRole(id: declaration.id, description: declaration.description, monitored: declaration.monitored,
+                                            declaredBy: [set.system], documentHosts: declaration.names + declaration.addresses,
+                                            siteHosts: nil, location: declaration.location))
+                }
+            }
+        }
+        if roles.count > RoleSet.capacity {
+            diagnostics.append(Diagnostic(.error, sets.last?.location ?? SourceLocation(file: "-"), "the loaded rule files declare \(roles.count) roles; at most \(RoleSet.capacity) are supported"))
+            roles.removeLast(roles.count - RoleSet.capacity)
+            roleIndex = roleIndex.filter { $0.value < RoleSet.capacity }
+        }
+
+        // The site's bindings.
+        if let site {
+            for binding in site.roles {
+                if let index = roleIndex[binding.role] {
+                    roles[index].siteHosts = (roles[index].siteHosts ?? []) + binding.hosts
+                } else {
+                    let hint = Suggestion.didYouMean(binding.role, in: roles.map(\.id))
+                    diagnostics.append(Diagnostic(.warning, binding.location, "site binds role '\(binding.role)' that no loaded rule file declares\(hint)"))
+                }
+            }
+        }
+
+        // Rules, choices and unbound roles.
+        var rules: [PolicyRule] = []
+        for set in sets {
+            for rule in set.rules {
+                let unbound = (rule.from + rule.to).filter { id in roleIndex[id].map { !roles[$0].isBound } ?? true }
+                let isUnbound = rule.from.allSatisfy(unbound.contains) || rule.to.allSatisfy(unbound.contains)
+                rules.append(PolicyRule(rule: rule, chosen: nil, effectiveServices: rule.services, unboundRoles: unbound,
+                                        isUnbound: isUnbound, tlsMinimum: site?.tlsMinimum ?? set.tlsMinimum))
+            }
+        }
+        if let site {
+            var chosenAt: [Int: SourceLocation] = [:]
+            for choice in site.choose {
+                let candidates = rules.indices.filter { rules[$0].rule.qualifiedID == choice.rule || rules[$0].rule.id == choice.rule }
+                guard let index = candidates.first else {
+                    let hint = Suggestion.didYouMean(choice.rule, in: rules.map(\.rule.id) + rules.map(\.rule.qualifiedID))
+                    diagnostics.append(Diagnostic(.error, choice.location, "choose names unknown rule '\(choice.rule)'\(hint)"))
+                    continue
+                }
+                if candidates.count > 1 {
+                    let names = candidates.map { rules[$0].rule.qualifiedID }.joined(separator: ", ")
+                    diagnostics.append(Diagnostic(.error, choice.location, "choose: rule id '\(choice.rule)' is ambiguous (\(names)); write system/id"))
+                    continue
+                }
+                let rule = rules[index].rule
+                guard rule.alternatives.contains(choice.service) || rule.services.contains(choice.service) else {
+                    let offered = (rule.services + rule.alternatives).map(\.description).joined(separator: ", ")
+                    diagnostics.append(Diagnostic(.error, choice.location, "choose: '\(choice.service)' is not an alternative of rule '\(rule.qualifiedID)' (it offers \(offered))"))
+                    continue
+                }
+                if let first = chosenAt[index] {
+                    diagnostics.append(Diagnostic(.error, choice.location, "rule '\(rule.qualifiedID)' is chosen twice (first at \(first.line):\(first.column))"))
+                    continue
+                }
+                chosenAt[index] = choice.location
+                rules[index].chosen = choice.service
+                rules[index].effectiveServices = [choice.service]
+            }
+            for role in roles where !role.isBound {
+                let affected = rules.filter { $0.isUnbound && $0.unboundRoles.contains(role.id) }.map(\.qualifiedID)
+                let tail = affected.isEmpty ? "" : "; its rules are unbound: \(affected.joined(separator: ", "))"
+                diagnostics.append(Diagnostic(.warning, role.location, "role '\(role.id)' has no binding in site '\(site.name)' (\(site.file))\(tail)"))
+            }
+        }
+
+        let policy = Policy(ruleSets: sets, site: site, roles: roles, rules: rules, prefer: sets.flatMap(\.prefer))
+        for (index, rule) in rules.enumerated() where rule.rule.each && !rule.isUnbound && site != nil {
+            if case .notEnumerable(let reason) = policy.hosts(ofRoles: rule.rule.from) {
+                diagnostics.append(Diagnostic(.warning, rules[index].rule.location, "rule '\(rule.qualifiedID)' has 'each: true' but the hosts of its 'from' roles cannot be listed: \(reason)"))
+            }
+        }
+        return (policy, diagnostics)
+    }
+
+    /// The merged role with id `id`.
+    public func role(_ id: String) -> PolicyRole? { roles.first { $0.id == id } }
+
+    /// The index of the rule named `id` (`system/id`, or `id` when only one loaded file has it).
+    public func ruleIndex(_ id: String) -> Int? {
+        if let index = rules.firstIndex(where: { $0.qualifiedID == id }) { return index }
+        let matches = rules.indices.filter { rules[$0].rule.id == id }
+        return matches.count == 1 ? matches[0] : nil
+    }
+
+    /// The static names the site gives `address`, sorted.
+    public func staticNames(of address: IPAddress) -> [String] {
+        (site?.names ?? []).filter { $0.addresses.contains(address) }.map(\.name).sorted()
+    }
+
+    /// The concrete hosts of `roles`, for `each` rules: single addresses, ranges of at most
+    /// ``HostEnumeration/maximumRange`` addresses, /32 and /128 blocks, and exact names with a
+    /// static binding in the site. Any other binding (a larger block, a built-in set, a name
+    /// only the capture can resolve) makes the hosts not enumerable.
+    public func hosts(ofRoles ids: [String]) -> HostEnumeration {
+        var addresses: [IPAddress] = []
+        for id in ids {
+            guard let role = role(id) else { continue }
+            for host in role.hosts {
+                switch host {
+                case .address(let address):
+                    addresses.append(address)
+                case .range(let low, let high):
+                    let range = AddressRange(family: low.isIPv4 ? .ipv4 : .ipv6, low: low.value, high: high.value)
+                    guard range.count <= HostEnumeration.maximumRange else {
+                        return .notEnumerable("role '\(id)' is bound to the range \(host) of more than \(HostEnumeration.maximumRange) addresses")
+                    }
+                    var value = range.low
+                    while true {
+                        addresses.append(IPAddress(family: range.family, value: value))
+                        if value == range.high { break }
+                        value += 1
+                    }
+                case .network:
+                    return .notEnumerable("role '\(id)' is bound to the block \(host)")
+                case .builtin(let set):
+                    return .notEnumerable("role '\(id)' is bound to the built-in set '\(set.rawValue)'")
+                case .name(let name):
+                    let bound = (site?.names ?? []).filter { $0.name == name }.flatMap(\.addresses)
+                    guard !bound.isEmpty else {
+                        return .notEnumerable("role '\(id)' is bound to the name \(name), which the site's names: do not resolve")
+                    }
+                    addresses += bound
+                case .nameSuffix:
+                    return .notEnumerable("role '\(id)' is bound to the name pattern \(host)")
+                }
+            }
+        }
+        var seen: Set<IPAddress> = []
+        return .hosts(addresses.filter { seen.insert($0).inserted }.sorted())
+    }
+}
+
+/// The concrete hosts of a role, when they can be listed.
+public enum HostEnumeration: Sendable, Hashable {
+    case hosts([IPAddress])
+    case notEnumerable(String)
+
+    /// The largest address range listed host by host.
+    public static let maximumRange: UInt128 = 256
+}

@@ -1,0 +1,141 @@
+import Packets
+
+/// Who may initiate a rule's flows.
+public enum Direction: String, Sendable, Hashable {
+    /// Only `from` initiates (the default).
+    case oneWay = "one-way"
+    /// Either side initiates: `to` may also open the same services towards `from`.
+    case both
+}
+
+/// A TLS protocol version named by `tls-minimum`.
+public enum TLSVersion: String, Sendable, Hashable, Comparable, CaseIterable {
+    case v1_0 = "1.0"
+    case v1_1 = "1.1"
+    case v1_2 = "1.2"
+    case v1_3 = "1.3"
+
+    /// The record-layer version number (`0x0303` is TLS 1.2).
+    public var wireValue: UInt16 {
+        switch self {
+        case .v1_0: 0x0301
+        case .v1_1: 0x0302
+        case .v1_2: 0x0303
+        case .v1_3: 0x0304
+        }
+    }
+
+    public static func < (a: TLSVersion, b: TLSVersion) -> Bool { a.wireValue < b.wireValue }
+}
+
+/// A role as one rule file declares it.
+public struct RoleDeclaration: Sendable, Hashable {
+    /// The global role id (`[a-z0-9-]+`): the same id in two files means the same hosts.
+    public var id: String
+    public var description: String
+    /// The product's own servers: a flow touching one is in scope.
+    public var monitored: Bool
+    /// DNS names (exact or `*.suffix`) the document itself gives.
+    public var names: [HostSpec]
+    /// Addresses, blocks, ranges or built-in sets the document itself gives.
+    public var addresses: [HostSpec]
+    public var location: SourceLocation
+}
+
+/// One allowed flow of a vendor document.
+public struct Rule: Sendable, Hashable {
+    /// The `system` of the rule file.
+    public var system: String
+    /// The id, unique in its file.
+    public var id: String
+    public var purpose: String
+    /// Role ids allowed to initiate (for `both`, either side).
+    public var from: [String]
+    public var to: [String]
+    /// The services as written in the rule file.
+    public var services: [Service]
+    /// Services a site may choose instead of ``services``.
+    public var alternatives: [Service]
+    public var direction: Direction
+    /// The document says the flow is mandatory: an audit reports it `missing` when unseen.
+    public var required: Bool
+    /// Every host of `from` must show the flow on its own.
+    public var each: Bool
+    /// Table and row of the document.
+    public var ref: String
+    /// A reading the rule's author chose, kept for the report.
+    public var note: String?
+    public var location: SourceLocation
+
+    /// `system/id`, the id reports use.
+    public var qualifiedID: String { "\(system)/\(id)" }
+}
+
+/// A discouraged service and what to use instead (`prefer:`).
+public struct PreferEntry: Sendable, Hashable {
+    public var system: String
+    public var id: String
+    public var avoid: Service
+    public var use: Service?
+    public var reason: String
+    public var ref: String?
+    public var location: SourceLocation
+
+    public var qualifiedID: String { "\(system)/\(id)" }
+}
+
+/// One rule file: one vendor document.
+public struct RuleSet: Sendable, Hashable {
+    /// The file as the user named it (or as resolved from a site's `rules:`).
+    public var file: String
+    public var system: String
+    public var title: String
+    public var source: String
+    public var tlsMinimum: TLSVersion?
+    public var roles: [RoleDeclaration]
+    public var rules: [Rule]
+    public var prefer: [PreferEntry]
+    public var notes: [String]
+    public var location: SourceLocation
+}
+
+/// A site's binding of roles to hosts.
+public struct SiteBinding: Sendable, Hashable {
+    /// One `roles:` entry of the site.
+    public struct RoleBinding: Sendable, Hashable {
+        public var role: String
+        public var hosts: [HostSpec]
+        public var location: SourceLocation
+    }
+
+    /// One `names:` entry: a static name binding, like a hosts file line.
+    public struct NameBinding: Sendable, Hashable {
+        /// Lower case, no trailing dot.
+        public var name: String
+        public var addresses: [IPAddress]
+        public var location: SourceLocation
+    }
+
+    /// One `choose:` entry.
+    public struct Choice: Sendable, Hashable {
+        /// The rule as written: `smtp-otp` or `arksspr/smtp-otp`.
+        public var rule: String
+        public var service: Service
+        public var location: SourceLocation
+    }
+
+    public var file: String
+    public var name: String
+    /// Rule file paths resolved against the site file's directory.
+    public var ruleFiles: [String]
+    public var roles: [RoleBinding]
+    public var names: [NameBinding]
+    public var choose: [Choice]
+    /// Seconds a DNS-learned binding outlives its TTL.
+    public var dnsGrace: Int
+    public var tlsMinimum: TLSVersion?
+    public var location: SourceLocation
+
+    /// The default ``dnsGrace``.
+    public static let defaultDNSGrace = 3600
+}

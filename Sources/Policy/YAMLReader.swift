@@ -1,0 +1,204 @@
+import Foundation
+import Yams
+
+/// Reads a composed YAML tree with positions, collecting every diagnostic of a file instead of
+/// stopping at the first.
+final class YAMLReader {
+    let file: String
+    private(set) var diagnostics: [Diagnostic] = []
+
+    init(file: String) {
+        self.file = file
+    }
+
+    /// One key/value pair of a mapping, with the key's text.
+    struct Entry {
+        var key: String
+        var keyNode: Node
+        var value: Node
+    }
+
+    // MARK: Diagnostics
+
+    func location(_ node: Node?) -> SourceLocation {
+        guard let mark = node?.mark else { return SourceLocation(file: file) }
+        return SourceLocation(file: file, line: mark.line, column: mark.column)
+    }
+
+    func error(_ node: Node?, _ message: String) {
+        diagnostics.append(Diagnostic(.error, location(node), message))
+    }
+
+    func warning(_ node: Node?, _ message: String) {
+        diagnostics.append(Diagnostic(.warning, location(node), message))
+    }
+
+    var hasErrors: Bool { diagnostics.containsErrors }
+
+    // MARK: Parsing
+
+    /// Composes the file's single YAML document. A syntax error becomes a diagnostic with the
+    /// line and column libyaml reports.
+    func compose(_ text: String) -> Node? {
+        do {
+            guard let node = try Yams.compose(yaml: text, .basic) else {
+                diagnostics.append(Diagnostic(.error, SourceLocation(file: file, line: 1, column: 1), "the file is empty"))
+                return nil
+            }
+            return node
+        } catch let error as YamlError {
+            diagnostics.append(Self.diagnostic(for: error, file: file, text: text))
+            return nil
+        } catch {
+            diagnostics.append(Diagnostic(.error, SourceLocation(file: file), "cannot parse YAML: \(error)"))
+            return nil
+        }
+    }
+
+    static func diagnostic(for error: YamlError, file: String, text: String) -> Diagnostic {
+        func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: file, line: mark.line, column: mark.column) }
+        func withContext(_ problem: String, _ context: YamlError.Context?) -> String {
+            guard let context else { return "YAML syntax error: \(problem)" }
+            return "YAML syntax error: \(problem) (\(context.text) at line \(context.mark.line), column \(context.mark.column))"
+        }
+        switch error {
+        case .scanner(let context, let problem, let mark, _),
+             .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            return Diagnostic(.error, at(mark), withContext(problem, context))
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return Diagnostic(.error, at(context.mark), "duplicate key \(keys) in a mapping")
+        case .reader(let problem, let offset, _, _):
+            var line = 1, column = 1
+            if let offset {
+                for character in text.prefix(offset) {
+                    if character == "\n" { line += 1; column = 1 } else { column += 1 }
+                }
+            }
+            return Diagnostic(.error, SourceLocation(file: file, line: line, column: column), "cannot read the file: \(problem)")
+        default:
+            return Diagnostic(.error, SourceLocation(file: file), "YAML error: \(error)")
+        }
+    }
+
+    // MARK: Typed access
+
+    /// Human text for a node's kind.
+    static func kind(_ node: Node) -> String {
+        switch node {
+        case .scalar(let s): s.string.isEmpty ? "an empty value" : "the scalar '\(s.string)'"
+        case .sequence: "a list"
+        case .mapping: "a mapping"
+        case .alias: "an alias"
+        }
+    }
+
+    /// The entries of a mapping node, or an error naming `what` when the node is not one.
+    func mapping(_ node: Node, _ what: String) -> [Entry]? {
+        guard case .mapping(let mapping) = node else {
+            error(node, "\(what) must be a mapping, found \(Self.kind(node))")
+            return nil
+        }
+        var out: [Entry] = []
+        for (key, value) in mapping {
+            guard case .scalar(let scalar) = key else {
+                error(key, "a key in \(what) must be text, found \(Self.kind(key))")
+                continue
+            }
+            out.append(Entry(key: scalar.string, keyNode: key, value: value))
+        }
+        return out
+    }
+
+    /// Rejects keys outside `allowed` (with a suggestion) and reports missing `required` keys at
+    /// the mapping. `context` completes the sentence: "in rule 'smtp-otp'".
+    func checkKeys(_ entries: [Entry], in node: Node, allowed: [String], required: [String], context: String) {
+        for entry in entries where !allowed.contains(entry.key) {
+            error(entry.keyNode, "unknown key '\(entry.key)' \(context)\(Suggestion.didYouMean(entry.key, in: allowed))")
+        }
+        for key in required where !entries.contains(where: { $0.key == key }) {
+            error(node, "missing required key '\(key)' \(context)")
+        }
+    }
+
+    /// A non-empty text value.
+    func string(_ node: Node, _ what: String, allowEmpty: Bool = false) -> String? {
+        guard case .scalar(let scalar) = node else {
+            error(node, "\(what) must be text, found \(Self.kind(node))")
+            return nil
+        }
+        let text = scalar.string.trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.isEmpty && !allowEmpty {
+            error(node, "\(what) is empty")
+            return nil
+        }
+        return text
+    }
+
+    /// `true` or `false` (YAML 1.1 spellings such as `yes` are refused: they read ambiguously).
+    func bool(_ node: Node, _ what: String) -> Bool? {
+        guard case .scalar(let scalar) = node else {
+            error(node, "\(what) must be true or false, found \(Self.kind(node))")
+            return nil
+        }
+        switch scalar.string.lowercased() {
+        case "true": return true
+        case "false": return false
+        default:
+            error(node, "\(what) must be true or false, found \(Self.kind(node))")
+            return nil
+        }
+    }
+
+    /// A non-negative integer.
+    func integer(_ node: Node, _ what: String) -> Int? {
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string), value >= 0 else {
+            error(node, "\(what) must be a whole number of seconds, found \(Self.kind(node))")
+            return nil
+        }
+        return value
+    }
+
+    /// A list of text items; a single scalar counts as a one-item list.
+    func stringList(_ node: Node, _ what: String) -> [(String, Node)] {
+        switch node {
+        case .scalar:
+            if let text = string(node, what) { return [(text, node)] }
+            return []
+        case .sequence(let sequence):
+            var out: [(String, Node)] = []
+            for item in sequence {
+                if let text = string(item, "an item of \(what)") { out.append((text, item)) }
+            }
+            return out
+        default:
+            error(node, "\(what) must be text or a list, found \(Self.kind(node))")
+            return []
+        }
+    }
+
+    /// A TLS version: "1.0", "1.1", "1.2" or "1.3".
+    func tlsVersion(_ node: Node) -> TLSVersion? {
+        guard let text = string(node, "tls-minimum") else { return nil }
+        guard let version = TLSVersion(rawValue: text) else {
+            error(node, "unknown TLS version '\(text)' in tls-minimum (use \"1.0\", \"1.1\", \"1.2\" or \"1.3\")")
+            return nil
+        }
+        return version
+    }
+
+    /// An id: lower-case letters, digits and hyphens.
+    func identifier(_ node: Node, _ what: String) -> String? {
+        guard let text = string(node, what) else { return nil }
+        guard Self.isIdentifier(text) else {
+            error(node, "\(what) '\(text)' must use only a-z, 0-9 and '-'")
+            return nil
+        }
+        return text
+    }
+
+    static func isIdentifier(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d }
+    }
+}
