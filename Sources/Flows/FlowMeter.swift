@@ -287,9 +287,13 @@ public struct FlowMeter {
     /// Who started a flow whose first packet does not say: the rules' prior, then a well-known
     /// responder port, then (mid-stream TCP only) the lower port.
     func guessOrientation(_ sourcePort: UInt16, _ destinationPort: UInt16, midstream: Bool) -> (Bool, InitiatorReason) {
-        if let orientationHint,
-           let sourceFirst = orientationHint(decoded.source, sourcePort, decoded.destination, destinationPort, decoded.ipProtocol) {
-            return (sourceFirst, .rule)
+        let hint = orientationHint?(decoded.source, sourcePort, decoded.destination, destinationPort, decoded.ipProtocol)
+        if midstream {
+            if let hint { return (hint, .rule) }
+        } else {
+            // The first packet's sender stays the initiator unless the rules say otherwise.
+            if hint == true { return (true, .firstPacket) }
+            if hint == false { return (false, .rule) }
         }
         let sourceWellKnown = sourcePort < 1024
         let destinationWellKnown = destinationPort < 1024

@@ -1,0 +1,533 @@
+import Flows
+import Packets
+import Policy
+
+/// Options of an audit run.
+public struct AuditConfiguration: Sendable {
+    public var meter = FlowMeterConfiguration()
+    /// The TLS minimum when neither the rule files nor the site give one.
+    public var defaultTLSMinimum: UInt16? = nil
+    /// Re-match unexpected flows at the end with every name the capture taught (a DNS answer
+    /// seen after the flow still binds it). Files only; a live audit decides as it goes.
+    public var rematchAtEnd = true
+    /// Unexpected groups kept at most; more are counted in the last group's place.
+    public var maximumGroups = 100_000
+
+    public init() {
+        meter.inspectedPacketsPerFlow = 4
+    }
+}
+
+/// What the payload inspector learned about one flow.
+struct FlowExtras {
+    var serverName: String?
+    var httpHost: String?
+    /// Highest version the ClientHello offered, and the version the ServerHello chose.
+    var offeredTLS: UInt16?
+    var chosenTLS: UInt16?
+}
+
+/// A live-audit event: what happened to a flow or a rule, as it happened.
+public enum AuditEvent: Sendable {
+    /// An in-scope flow that no rule allows, at its first packet.
+    case unexpectedFlowStarted(FlowEvidence, nearestRule: String?)
+    /// An unexpected flow completed (the responder answered) or was refused.
+    case unexpectedFlowChanged(FlowEvidence)
+    /// A rule's first completed flow.
+    case ruleObserved(rule: String, FlowEvidence)
+    /// A flow of a rule was refused or got no answer.
+    case ruleBlocked(rule: String, FlowEvidence)
+}
+
+/// The audit pipeline: capture → decode → flows → names → verdicts (DESIGN.md). Verdicts are
+/// decided once per flow, when it ends, so names learned during the flow count.
+public final class Auditor {
+    public let policy: CompiledPolicy
+    public let configuration: AuditConfiguration
+    public private(set) var meter: FlowMeter
+    public private(set) var names: NameTable
+    /// Receives live events (flow start and state changes are only watched when set).
+    public var onEvent: ((AuditEvent) -> Void)? {
+        didSet { installLiveHooks() }
+    }
+
+    var extras: [UInt64: FlowExtras] = [:]
+    var rules: [RuleAccumulator]
+    var groups: [GroupKey: GroupAccumulator] = [:]
+    var advisories: [String: Advisory] = [:]
+    var inScopeFlows = 0
+    var outOfScopeFlows = 0
+    var outOfScopePackets: UInt64 = 0
+    var oneSidedFlows = 0
+    var malformed: [String: Int] = [:]
+    /// Flows reported live as unexpected at their start (id -> nearest rule text).
+    var liveUnexpected: Set<UInt64> = []
+
+    public init(policy: CompiledPolicy, configuration: AuditConfiguration = AuditConfiguration()) {
+        self.policy = policy
+        self.configuration = configuration
+        self.names = NameTable(graceSeconds: policy.dnsGrace)
+        self.rules = policy.rules.map { RuleAccumulator(rule: $0) }
+        self.meter = FlowMeter(configuration: configuration.meter) { _ in }
+        for binding in policy.policy.site?.names ?? [] {
+            for address in binding.addresses {
+                names.bind(binding.name, to: address, source: .site, at: Int64.min, ttl: nil)
+            }
+        }
+        meter.onFlowEnd = { [unowned self] flow in self.flowEnded(flow) }
+        meter.payloadInspector = { [unowned self] flow, fromInitiator, packet, frame in
+            self.inspect(flow, fromInitiator: fromInitiator, packet: packet, frame: frame)
+        }
+        let compiled = policy
+        meter.orientationHint = { a, portA, b, portB, protocolNumber in
+            compiled.orientationHint(a: a, portA: portA, b: b, portB: portB, ipProtocol: protocolNumber)
+        }
+    }
+
+    // MARK: Running
+
+    /// Audits capture files (`-` for standard input) as one continuous capture.
+    public func run(paths: [String]) -> [InputReport] {
+        var reports: [InputReport] = []
+        for path in paths { reports.append(CaptureRun.runOne(path: path, meter: &meter)) }
+        meter.finish()
+        return reports
+    }
+
+    /// Feeds one batch from any packet source (a live capture).
+    public func process(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>) {
+        meter.process(batch, bytes)
+    }
+
+    /// Moves the clock of a live audit and ends idle flows.
+    public func advanceClock(to time: Int64) { meter.advanceClock(to: time) }
+
+    /// Ends every open flow (end of input or of a live capture).
+    public func finishFlows() { meter.finish() }
+
+    // MARK: Names
+
+    func inspect(_ flow: Flow, fromInitiator: Bool, packet: DecodedPacket, frame: Span<UInt8>) {
+        let start = packet.payloadOffset
+        let payload = frame.extracting(start..<(start + packet.payloadCapturedLength))
+        let sourcePort = packet.sourcePort, destinationPort = packet.destinationPort
+        if packet.ipProtocol == IPProtocolNumber.udp || packet.ipProtocol == IPProtocolNumber.tcp,
+           sourcePort == 53 || sourcePort == 5353 {
+            learnDNS(payload, tcp: packet.ipProtocol == IPProtocolNumber.tcp, at: flow.lastTimestamp)
+            return
+        }
+        if destinationPort == 53 || destinationPort == 5353 { return }  // queries teach nothing
+        guard packet.ipProtocol == IPProtocolNumber.tcp, payload.count > 0 else { return }
+        let first = payload[0]
+        if first == 0x16 {
+            do {
+                switch try TLSHello.parse(payload) {
+                case .client(let hello):
+                    var entry = extras[flow.id] ?? FlowExtras()
+                    if let name = hello.serverName { entry.serverName = name }
+                    entry.offeredTLS = hello.highestVersion.rawValue
+                    extras[flow.id] = entry
+                case .server(let hello):
+                    guard !hello.isHelloRetryRequest else { return }
+                    var entry = extras[flow.id] ?? FlowExtras()
+                    entry.chosenTLS = hello.version.rawValue
+                    extras[flow.id] = entry
+                }
+            } catch {
+                if error != .incomplete { malformed[error.rawValue, default: 0] += 1 }
+            }
+        } else if fromInitiator, first >= 0x41, first <= 0x5A {
+            if let head = try? HTTPRequestHead.parse(payload), let host = head.host {
+                var entry = extras[flow.id] ?? FlowExtras()
+                entry.httpHost = host
+                extras[flow.id] = entry
+            }
+        }
+    }
+
+    func learnDNS(_ payload: Span<UInt8>, tcp: Bool, at time: Int64) {
+        do {
+            let message = tcp ? try DNSMessage.parse(tcpPayload: payload) : try DNSMessage.parse(payload)
+            guard message.isResponse else { return }
+            for answer in message.addressNames() {
+                for name in answer.names { names.bind(name, to: answer.address, source: .dns, at: time, ttl: answer.ttl) }
+            }
+        } catch {
+            malformed[error.rawValue, default: 0] += 1
+        }
+    }
+
+    /// Names of an address during a flow, plus the flow's own SNI and Host for its responder.
+    func names(of address: IPAddress, from: Int64, to: Int64, extra: FlowExtras? = nil) -> [String] {
+        var list = names.names(of: address, from: from, to: to)
+        if let extra {
+            for name in [extra.serverName, extra.httpHost].compactMap({ $0 }) {
+                let normal = NameTable.normalise(name)
+                if !list.contains(normal) { list.append(normal) }
+            }
+        }
+        return list
+    }
+
+    // MARK: Verdicts
+
+    struct Verdict {
+        var inScope: Bool
+        /// nil when out of scope (not matched at all).
+        var match: MatchResult?
+        var query: FlowQuery
+    }
+
+    func verdict(_ flow: Flow, extra: FlowExtras?) -> Verdict {
+        let initiatorNames = names(of: flow.initiator, from: flow.firstTimestamp, to: flow.lastTimestamp)
+        let responderNames = names(of: flow.responder, from: flow.firstTimestamp, to: flow.lastTimestamp, extra: extra)
+        let initiatorRoles = policy.roles(for: flow.initiator, names: initiatorNames)
+        let responderRoles = policy.roles(for: flow.responder, names: responderNames)
+        let port: UInt16
+        if flow.hasPorts {
+            port = flow.responderPort
+        } else if flow.protocolNumber == IPProtocolNumber.icmp || flow.protocolNumber == IPProtocolNumber.icmpv6 {
+            port = UInt16(flow.icmpType)
+        } else {
+            port = 0
+        }
+        let query = FlowQuery(initiator: flow.initiator, responder: flow.responder, initiatorNames: initiatorNames,
+                              responderNames: responderNames, ipProtocol: flow.protocolNumber, responderPort: port)
+        let inScope = policy.isInScope(initiatorRoles: initiatorRoles, responderRoles: responderRoles)
+        guard inScope else { return Verdict(inScope: false, match: nil, query: query) }
+        let match = policy.match(query, initiatorRoles: initiatorRoles, responderRoles: responderRoles)
+        return Verdict(inScope: true, match: match, query: query)
+    }
+
+    func flowEnded(_ flow: Flow) {
+        let extra = extras.removeValue(forKey: flow.id)
+        let verdict = verdict(flow, extra: extra)
+        guard verdict.inScope, let match = verdict.match else {
+            outOfScopeFlows += 1
+            outOfScopePackets += flow.initiatorPackets + flow.responderPackets
+            liveUnexpected.remove(flow.id)
+            return
+        }
+        inScopeFlows += 1
+        if flow.looksOneSided { oneSidedFlows += 1 }
+        let evidence = FlowEvidence(flow)
+        if let prefer = policy.preferAdvisory(ipProtocol: flow.protocolNumber, port: verdict.query.responderPort) {
+            let service = flow.hasPorts ? "\(flow.protocolName)/\(flow.responderPort)" : flow.protocolName
+            addAdvisory(.preferred, key: "prefer|\(prefer.qualifiedID)|\(flow.initiator)|\(flow.responder)",
+                        message: "\(service) from \(flow.initiator) to \(flow.responder): \(prefer.reason)",
+                        reference: prefer.qualifiedID, evidence: evidence)
+        }
+        if match.isAllowed {
+            for allowed in match.allowed {
+                recordRuleFlow(allowed.rule, flow: flow, evidence: evidence)
+                checkTLS(flow, rule: allowed.rule, extra: extra, evidence: evidence)
+            }
+            liveUnexpected.remove(flow.id)
+        } else {
+            let nearest = match.nearMiss.map { policy.describe($0, for: verdict.query) }
+            addUnexpected(flow, verdict: verdict, match: match, nearest: nearest, evidence: evidence)
+            if onEvent != nil, !liveUnexpected.contains(flow.id) {
+                onEvent?(.unexpectedFlowStarted(evidence, nearestRule: nearest))
+            }
+            liveUnexpected.remove(flow.id)
+        }
+    }
+
+    /// Whether a flow counts for its rule as traffic that got through.
+    static func counts(_ flow: Flow) -> (completed: Bool, unanswered: Bool) {
+        if flow.isCompleted || flow.looksOneSided { return (true, false) }
+        // A UDP (or other connectionless) flow with no reply is what a one-way service such
+        // as syslog does: sent, not refused.
+        if flow.state == .unanswered && flow.protocolNumber != IPProtocolNumber.tcp { return (false, true) }
+        return (false, false)
+    }
+
+    func recordRuleFlow(_ index: Int, flow: borrowing Flow, evidence: FlowEvidence) {
+        let (completed, unanswered) = Self.counts(flow)
+        let firstCompletion = rules[index].completed == 0 && rules[index].unanswered == 0
+        rules[index].add(flow, evidence: evidence, completed: completed, unanswered: unanswered)
+        if onEvent != nil {
+            if completed || unanswered {
+                if firstCompletion { onEvent?(.ruleObserved(rule: rules[index].rule.qualifiedID, evidence)) }
+            } else {
+                onEvent?(.ruleBlocked(rule: rules[index].rule.qualifiedID, evidence))
+            }
+        }
+    }
+
+    func checkTLS(_ flow: Flow, rule index: Int, extra: FlowExtras?, evidence: FlowEvidence) {
+        guard let extra, let version = extra.chosenTLS ?? extra.offeredTLS else { return }
+        guard let minimum = policy.tlsMinimum(rule: index)?.wireValue ?? configuration.defaultTLSMinimum else { return }
+        guard version < minimum else { return }
+        let id = rules[index].rule.qualifiedID
+        let how = extra.chosenTLS != nil ? "negotiated" : "offered at most"
+        let name = TLSVersionText.name(version)
+        addAdvisory(.tlsBelowMinimum, key: "tls|\(id)|\(flow.initiator)|\(flow.responder)|\(version)",
+                    message: "\(name) \(how) between \(flow.initiator) and \(flow.responder) (minimum \(TLSVersionText.name(minimum)))",
+                    reference: id, evidence: evidence)
+    }
+
+    func addAdvisory(_ kind: Advisory.Kind, key: String, message: String, reference: String?, evidence: FlowEvidence) {
+        if advisories[key] != nil {
+            advisories[key]!.flows += 1
+        } else {
+            advisories[key] = Advisory(kind: kind, message: message, reference: reference, flows: 1, example: evidence)
+        }
+    }
+
+    func addUnexpected(_ flow: Flow, verdict: Verdict, match: MatchResult, nearest: String?, evidence: FlowEvidence) {
+        let completed = flow.isCompleted || flow.looksOneSided
+        let key = GroupKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber,
+                           port: flow.hasPorts || flow.protocolNumber == IPProtocolNumber.icmp
+                               || flow.protocolNumber == IPProtocolNumber.icmpv6 ? verdict.query.responderPort : 0,
+                           completed: completed)
+        if var group = groups[key] {
+            group.add(flow, names: verdict.query)
+            groups[key] = group
+        } else if groups.count < configuration.maximumGroups {
+            groups[key] = GroupAccumulator(flow, verdict: verdict, nearest: nearest, evidence: evidence,
+                                           initiatorRoles: policy.roleNames(match.initiatorRoles),
+                                           responderRoles: policy.roleNames(match.responderRoles))
+        }
+    }
+
+    // MARK: Live hooks
+
+    func installLiveHooks() {
+        guard onEvent != nil else {
+            meter.onFlowStart = nil
+            meter.onStateChange = nil
+            return
+        }
+        meter.onFlowStart = { [unowned self] flow in
+            let verdict = self.verdict(flow, extra: nil)
+            guard verdict.inScope, let match = verdict.match, !match.isAllowed else { return }
+            self.liveUnexpected.insert(flow.id)
+            let nearest = match.nearMiss.map { self.policy.describe($0, for: verdict.query) }
+            self.onEvent?(.unexpectedFlowStarted(FlowEvidence(flow), nearestRule: nearest))
+        }
+        meter.onStateChange = { [unowned self] flow, _ in
+            if self.liveUnexpected.contains(flow.id) {
+                self.onEvent?(.unexpectedFlowChanged(FlowEvidence(flow)))
+                return
+            }
+            let verdict = self.verdict(flow, extra: self.extras[flow.id])
+            guard verdict.inScope, let match = verdict.match, match.isAllowed else { return }
+            let evidence = FlowEvidence(flow)
+            for allowed in match.allowed {
+                let id = self.rules[allowed.rule].rule.qualifiedID
+                if flow.isCompleted {
+                    if !self.rules[allowed.rule].announced {
+                        self.rules[allowed.rule].announced = true
+                        self.onEvent?(.ruleObserved(rule: id, evidence))
+                    }
+                } else if flow.state == .rejected || flow.state == .unreachable {
+                    self.onEvent?(.ruleBlocked(rule: id, evidence))
+                }
+            }
+        }
+    }
+
+    // MARK: Report
+
+    /// Builds the report once all flows have ended.
+    public func report(inputs: [InputEvidence], policyFiles: [PolicyFileEvidence], policyWarnings: [String],
+                       commandLine: [String], toolVersion: String, capture: LiveCaptureCounts? = nil) -> AuditReport {
+        if configuration.rematchAtEnd { rematchUnexpected() }
+        var ruleResults: [RuleResult] = []
+        for index in rules.indices {
+            ruleResults.append(rules[index].result(policy: policy, index: index))
+        }
+        var completedGroups: [UnexpectedGroup] = []
+        var attemptGroups: [UnexpectedGroup] = []
+        for (key, group) in groups {
+            let value = group.group(key)
+            if key.completed { completedGroups.append(value) } else { attemptGroups.append(value) }
+        }
+        let order: (UnexpectedGroup, UnexpectedGroup) -> Bool = {
+            ($0.initiator, $0.responder, $0.protocolNumber, $0.port ?? 0) < ($1.initiator, $1.responder, $1.protocolNumber, $1.port ?? 0)
+        }
+        var decode = meter.statistics
+        decode.peakActiveFlows = meter.statistics.peakActiveFlows
+        return AuditReport(
+            toolVersion: toolVersion, commandLine: commandLine, site: policy.policy.site?.file,
+            systems: policy.policy.ruleSets.map { (system: $0.system, title: $0.title, file: $0.file) },
+            inputs: inputs, policyFiles: policyFiles, policyWarnings: policyWarnings,
+            rules: ruleResults,
+            unexpected: completedGroups.sorted(by: order), attempts: attemptGroups.sorted(by: order),
+            advisories: advisories.sorted { $0.key < $1.key }.map(\.value),
+            documentNotes: policy.policy.ruleSets.flatMap { set in set.notes.map { (system: set.system, note: $0) } },
+            inScopeFlows: inScopeFlows, outOfScopeFlows: outOfScopeFlows, outOfScopePackets: outOfScopePackets,
+            oneSidedFlows: oneSidedFlows, namesLearned: names.bindings.count, malformedMessages: malformed,
+            decode: decode, capture: capture)
+    }
+
+    /// Re-matches unexpected groups with every name the capture taught by its end.
+    func rematchUnexpected() {
+        for (key, group) in groups {
+            let initiatorNames = names(of: key.initiator, from: group.firstSeen, to: group.lastSeen)
+            let responderNames = Array(Set(names(of: key.responder, from: group.firstSeen, to: group.lastSeen) + group.responderNames)).sorted()
+            guard initiatorNames != group.initiatorNames || responderNames != group.responderNames else { continue }
+            let query = FlowQuery(initiator: key.initiator, responder: key.responder, initiatorNames: initiatorNames,
+                                  responderNames: responderNames, ipProtocol: key.protocolNumber, responderPort: key.port)
+            let match = policy.match(query)
+            guard match.isAllowed else { continue }
+            for allowed in match.allowed { rules[allowed.rule].absorb(group, completed: key.completed) }
+            groups[key] = nil
+        }
+    }
+}
+
+/// TLS version names.
+public enum TLSVersionText {
+    public static func name(_ wire: UInt16) -> String {
+        switch wire {
+        case 0x0300: "SSL 3.0"
+        case 0x0301: "TLS 1.0"
+        case 0x0302: "TLS 1.1"
+        case 0x0303: "TLS 1.2"
+        case 0x0304: "TLS 1.3"
+        default: "TLS 0x\(String(wire, radix: 16))"
+        }
+    }
+}
+
+struct GroupKey: Hashable {
+    var initiator: IPAddress
+    var responder: IPAddress
+    var protocolNumber: UInt8
+    var port: UInt16
+    var completed: Bool
+}
+
+struct GroupAccumulator {
+    var flows = 0
+    var packets: UInt64 = 0
+    var bytes: UInt64 = 0
+    var firstSeen: Int64
+    var lastSeen: Int64
+    var states: [String: Int] = [:]
+    var initiatorNames: [String]
+    var responderNames: [String]
+    var initiatorRoles: [String]
+    var responderRoles: [String]
+    var nearest: String?
+    var example: FlowEvidence
+    var orientedByRule: Bool
+    var hasPorts: Bool
+    var protocolName: String
+
+    init(_ flow: Flow, verdict: Auditor.Verdict, nearest: String?, evidence: FlowEvidence,
+         initiatorRoles: [String], responderRoles: [String]) {
+        firstSeen = flow.firstTimestamp
+        lastSeen = flow.lastTimestamp
+        initiatorNames = verdict.query.initiatorNames
+        responderNames = verdict.query.responderNames
+        self.initiatorRoles = initiatorRoles
+        self.responderRoles = responderRoles
+        self.nearest = nearest
+        example = evidence
+        orientedByRule = flow.initiatorReason == .rule
+        hasPorts = flow.hasPorts || flow.protocolNumber == IPProtocolNumber.icmp || flow.protocolNumber == IPProtocolNumber.icmpv6
+        protocolName = flow.protocolName
+        add(flow, names: verdict.query)
+    }
+
+    mutating func add(_ flow: Flow, names: FlowQuery) {
+        flows += 1
+        packets += flow.initiatorPackets + flow.responderPackets
+        bytes += flow.initiatorBytes + flow.responderBytes
+        firstSeen = min(firstSeen, flow.firstTimestamp)
+        lastSeen = max(lastSeen, flow.lastTimestamp)
+        states[flow.state.name, default: 0] += 1
+        for name in names.initiatorNames where !initiatorNames.contains(name) && initiatorNames.count < 16 { initiatorNames.append(name) }
+        for name in names.responderNames where !responderNames.contains(name) && responderNames.count < 16 { responderNames.append(name) }
+        if flow.initiatorReason == .rule { orientedByRule = true }
+    }
+
+    func group(_ key: GroupKey) -> UnexpectedGroup {
+        UnexpectedGroup(initiator: key.initiator, responder: key.responder, protocolName: protocolName,
+                        protocolNumber: key.protocolNumber, port: hasPorts ? key.port : nil,
+                        initiatorNames: initiatorNames.sorted(), responderNames: responderNames.sorted(),
+                        initiatorRoles: initiatorRoles, responderRoles: responderRoles, flows: flows, packets: packets,
+                        bytes: bytes, firstSeen: firstSeen, lastSeen: lastSeen, states: states, nearestRule: nearest,
+                        example: example, orientedByRule: orientedByRule)
+    }
+}
+
+struct RuleAccumulator {
+    let rule: PolicyRule
+    var completed = 0
+    var attempted = 0
+    var unanswered = 0
+    var oneSided = 0
+    var bytes: UInt64 = 0
+    var firstSeen: Int64?
+    var lastSeen: Int64?
+    var example: FlowEvidence?
+    var blockedExamples: [FlowEvidence] = []
+    var hostsSeen: Set<IPAddress> = []
+    var announced = false
+
+    init(rule: PolicyRule) { self.rule = rule }
+
+    mutating func add(_ flow: Flow, evidence: FlowEvidence, completed isCompleted: Bool, unanswered isUnanswered: Bool) {
+        bytes += flow.initiatorBytes + flow.responderBytes
+        firstSeen = min(firstSeen ?? flow.firstTimestamp, flow.firstTimestamp)
+        lastSeen = max(lastSeen ?? flow.lastTimestamp, flow.lastTimestamp)
+        if isCompleted || isUnanswered {
+            if isCompleted { completed += 1 } else { unanswered += 1 }
+            if flow.looksOneSided { oneSided += 1 }
+            if example == nil || (isCompleted && example?.state == "unanswered") { example = evidence }
+            if hostsSeen.count < 4096 { hostsSeen.insert(flow.initiator) }
+        } else {
+            attempted += 1
+            if blockedExamples.count < 3 { blockedExamples.append(evidence) }
+        }
+    }
+
+    mutating func absorb(_ group: GroupAccumulator, completed isCompleted: Bool) {
+        bytes += group.bytes
+        firstSeen = min(firstSeen ?? group.firstSeen, group.firstSeen)
+        lastSeen = max(lastSeen ?? group.lastSeen, group.lastSeen)
+        if isCompleted {
+            completed += group.flows
+            if example == nil { example = group.example }
+            hostsSeen.insert(group.example.initiator)
+        } else {
+            attempted += group.flows
+            if blockedExamples.count < 3 { blockedExamples.append(group.example) }
+        }
+    }
+
+    func result(policy: CompiledPolicy, index: Int) -> RuleResult {
+        let r = rule.rule
+        var status: RuleStatus
+        var missing: [IPAddress] = []
+        var notes: [String] = []
+        if rule.isUnbound {
+            status = .unbound
+            notes.append("no binding for role\(rule.unboundRoles.count == 1 ? "" : "s") \(rule.unboundRoles.joined(separator: ", "))")
+        } else if completed + unanswered > 0 {
+            status = .observed
+            if r.each, case .hosts(let hosts) = policy.eachHosts(rule: index) {
+                missing = hosts.filter { !hostsSeen.contains($0) }.sorted()
+                if !missing.isEmpty { status = .partial }
+            }
+        } else if attempted > 0 {
+            status = .blocked
+        } else {
+            status = r.required ? .missing : .notSeen
+        }
+        if unanswered > 0 && completed == 0 { notes.append("no reply seen (a one-way service, or replies dropped)") }
+        if oneSided > 0 { notes.append("\(oneSided) flow\(oneSided == 1 ? "" : "s") seen in one direction only (one-sided capture, not blocked)") }
+        if let chosen = rule.chosen { notes.append("site chose \(chosen)") }
+        return RuleResult(
+            qualifiedID: r.qualifiedID, system: r.system, purpose: r.purpose, ref: r.ref, required: r.required,
+            each: r.each, from: r.from, to: r.to, services: rule.effectiveServices.map(\.description),
+            direction: r.direction.rawValue, status: status, completedFlows: completed, attemptedFlows: attempted,
+            unansweredFlows: unanswered, oneSidedFlows: oneSided, bytes: bytes, firstSeen: firstSeen, lastSeen: lastSeen,
+            example: example, blockedExamples: blockedExamples, hostsSeen: hostsSeen.sorted(), hostsMissing: missing,
+            notes: notes)
+    }
+}

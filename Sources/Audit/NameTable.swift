@@ -1,0 +1,86 @@
+import Packets
+
+/// Where a name for an address came from.
+public enum NameSource: String, Sendable, Hashable, Comparable {
+    case site
+    case dns
+    case sni
+    case httpHost = "http-host"
+
+    public static func < (a: NameSource, b: NameSource) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// One name known for an address, with where it came from and when it holds.
+public struct NameBinding: Sendable, Hashable {
+    public var name: String
+    public var source: NameSource
+    /// Capture time (ns) the binding was first seen.
+    public var firstSeen: Int64
+    /// Capture time (ns) until which it holds: the answer's TTL plus the grace period, renewed
+    /// by each new answer. `Int64.max` for static names.
+    public var validUntil: Int64
+}
+
+/// Names learned from the capture (DNS answers, SNI, HTTP Host) and the site file, per address.
+/// Bounded: at most `maximumNamesPerAddress` names per address and `maximumAddresses` addresses;
+/// what does not fit is counted, not stored.
+public struct NameTable: Sendable {
+    public private(set) var bindings: [IPAddress: [NameBinding]] = [:]
+    /// Seconds a DNS binding outlives its TTL.
+    public var graceNanoseconds: Int64
+    public var maximumNamesPerAddress = 32
+    public var maximumAddresses = 1 << 20
+    public private(set) var dropped: Int = 0
+
+    public init(graceSeconds: Int) {
+        graceNanoseconds = Int64(graceSeconds) * 1_000_000_000
+    }
+
+    /// Binds `name` to `address` from `source` at capture time `time` for `ttl` seconds (+ grace).
+    public mutating func bind(_ name: String, to address: IPAddress, source: NameSource, at time: Int64, ttl: UInt32?) {
+        let name = Self.normalise(name)
+        guard !name.isEmpty else { return }
+        let until = ttl.map { time &+ Int64($0) * 1_000_000_000 &+ graceNanoseconds } ?? Int64.max
+        if var list = bindings[address] {
+            if let i = list.firstIndex(where: { $0.name == name && $0.source == source }) {
+                list[i].validUntil = max(list[i].validUntil, until)
+                list[i].firstSeen = min(list[i].firstSeen, time)
+            } else if list.count < maximumNamesPerAddress {
+                list.append(NameBinding(name: name, source: source, firstSeen: time, validUntil: until))
+            } else {
+                dropped += 1
+                return
+            }
+            bindings[address] = list
+        } else {
+            guard bindings.count < maximumAddresses else {
+                dropped += 1
+                return
+            }
+            bindings[address] = [NameBinding(name: name, source: source, firstSeen: time, validUntil: until)]
+        }
+    }
+
+    /// Names of `address` that hold at some moment of [from, to] (a flow's lifetime, widened
+    /// backwards by the grace period: applications cache answers).
+    public func names(of address: IPAddress, from: Int64, to: Int64) -> [String] {
+        guard let list = bindings[address] else { return [] }
+        var out: [String] = []
+        for binding in list where binding.validUntil >= from && binding.firstSeen <= to &+ graceNanoseconds {
+            if !out.contains(binding.name) { out.append(binding.name) }
+        }
+        return out
+    }
+
+    /// Every binding of `address`, sorted by name.
+    public func allBindings(of address: IPAddress) -> [NameBinding] {
+        (bindings[address] ?? []).sorted { ($0.name, $0.source) < ($1.name, $1.source) }
+    }
+
+    /// Lower case, without a trailing dot.
+    public static func normalise(_ name: String) -> String {
+        var text = name.lowercased()
+        while text.hasSuffix(".") { text.removeLast() }
+        return text
+    }
+}
