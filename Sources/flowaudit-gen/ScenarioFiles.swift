@@ -1,0 +1,152 @@
+// Writes a scenario's four files: site.yaml, the capture, expected.json and README.md.
+
+import PacketBuilder
+import Packets
+
+/// The files of one scenario, as bytes, keyed by file name.
+struct ScenarioFiles {
+    let scenario: Scenario
+    let built: ScenarioBuilder
+
+    init(_ scenario: Scenario) {
+        self.scenario = scenario
+        self.built = scenario.run()
+    }
+
+    var files: [(name: String, bytes: [UInt8])] {
+        [
+            ("site.yaml", Array(scenario.site.yaml().utf8)),
+            (scenario.format.fileName, capture()),
+            ("expected.json", Array(expectedJSON().utf8)),
+            ("README.md", Array(readme().utf8)),
+        ]
+    }
+
+    // MARK: Capture
+
+    func capture() -> [UInt8] {
+        let frames = built.frames
+        switch scenario.format {
+        case .pcap(let nanoseconds, let order):
+            var writer = PcapWriter(linkType: .ethernet, snapshotLength: 65_535, nanosecondTimestamps: nanoseconds, byteOrder: order)
+            for frame in frames { writer.append(frame.frame, timestamp: frame.timestamp) }
+            return writer.bytes
+        case .pcapng(let resolution, let order):
+            var writer = PcapngWriter(byteOrder: order)
+            let interface = writer.addInterface(linkType: .ethernet, snapshotLength: 65_535, resolution: resolution, name: "mirror0")
+            for frame in frames { writer.appendEnhancedPacket(interface: interface, timestamp: frame.timestamp, data: frame.frame) }
+            return writer.bytes
+        }
+    }
+
+    // MARK: expected.json
+
+    /// The audit command a user runs from the repository's root.
+    var auditCommand: String {
+        "flowaudit audit Captures/\(scenario.system)/\(scenario.format.fileName) --site Captures/\(scenario.system)/site.yaml"
+    }
+
+    var commandLine: String { auditCommand + " --format json" }
+
+    var counts: [(String, Int)] {
+        [
+            ("unexpected", built.unexpected.count),
+            ("attempt", built.attempts.count),
+            ("missing", built.rules.filter { $0.status == .missing || $0.status == .partial }.count),
+            ("blocked", built.rules.filter { $0.status == .blocked }.count),
+            ("advisory", built.advisories.count),
+        ]
+    }
+
+    func expectedJSON() -> String {
+        var out = "{\n"
+        out += "  \"system\": \(JSONText.string(scenario.system)),\n"
+        out += "  \"site\": \"site.yaml\",\n"
+        out += "  \"capture\": \(JSONText.string(scenario.format.fileName)),\n"
+        out += "  \"command\": \(JSONText.string(commandLine)),\n"
+        out += "  \"exit_status\": \(built.expectedExitStatus),\n"
+        out += "  \"counts\": {" + counts.map { "\(JSONText.string($0.0)): \($0.1)" }.joined(separator: ", ") + "},\n"
+        out += "  \"rules\": [\n"
+        out += built.rules.map { rule in
+            "    {\"id\": \(JSONText.string(rule.id)), \"status\": \(JSONText.string(rule.status.rawValue)), "
+                + "\"hosts_missing\": [\(rule.hostsMissing.map(JSONText.string).joined(separator: ", "))], "
+                + "\"why\": \(JSONText.string(rule.why))}"
+        }.joined(separator: ",\n")
+        out += "\n  ],\n"
+        out += "  \"unexpected\": " + groups(built.unexpected) + ",\n"
+        out += "  \"attempts\": " + groups(built.attempts) + ",\n"
+        out += "  \"advisories\": ["
+        out += built.advisories.isEmpty ? "" : "\n" + built.advisories.map { advisory in
+            "    {\"kind\": \(JSONText.string(advisory.kind)), \"initiator\": \(JSONText.string(advisory.initiator)), "
+                + "\"responder\": \(JSONText.string(advisory.responder)), \"why\": \(JSONText.string(advisory.why))}"
+        }.joined(separator: ",\n") + "\n  "
+        out += "]\n}\n"
+        return out
+    }
+
+    private func groups(_ list: [ExpectedGroup]) -> String {
+        if list.isEmpty { return "[]" }
+        return "[\n" + list.map { group in
+            "    {\"initiator\": \(JSONText.string(group.initiator)), \"responder\": \(JSONText.string(group.responder)), "
+                + "\"service\": \(JSONText.string(group.service)), \"why\": \(JSONText.string(group.why))}"
+        }.joined(separator: ",\n") + "\n  ]"
+    }
+
+    // MARK: README.md
+
+    func readme() -> String {
+        var out = "# \(scenario.title): sample scenario\n\n"
+        out += "Written by `flowaudit-gen scenarios` (Sources/flowaudit-gen/Scenario*.swift); do not edit by hand.\n\n"
+        out += scenario.story + "\n\n"
+        out += "Files: `site.yaml` (the site binding), `\(scenario.format.fileName)` (\(scenario.format.summary), "
+        out += "\(built.frames.count) packets), `expected.json` (the findings the traffic was built to produce).\n\n"
+        out += "```\n\(auditCommand)\n```\n\n"
+        out += "Expected exit status: \(built.expectedExitStatus) (default `--fail-on unexpected,missing,blocked`).\n\n"
+        out += "## Rules\n\n| rule | status | what it shows |\n|---|---|---|\n"
+        for rule in built.rules {
+            let missing = rule.hostsMissing.isEmpty ? "" : " (hosts missing: \(rule.hostsMissing.joined(separator: ", ")))"
+            out += "| `\(rule.id)` | \(rule.status.rawValue)\(missing) | \(rule.why) |\n"
+        }
+        out += section("Unexpected (completed)", built.unexpected)
+        out += section("Attempts (unexpected, never completed)", built.attempts)
+        if !built.advisories.isEmpty {
+            out += "\n## Advisories\n\n"
+            for advisory in built.advisories {
+                out += "- \(advisory.kind), \(advisory.initiator) -> \(advisory.responder): \(advisory.why)\n"
+            }
+        }
+        out += "\n## Traffic\n\n"
+        for line in built.traffic { out += "- \(line)\n" }
+        return out
+    }
+
+    private func section(_ title: String, _ list: [ExpectedGroup]) -> String {
+        guard !list.isEmpty else { return "" }
+        var out = "\n## \(title)\n\n"
+        for group in list { out += "- \(group.initiator) -> \(group.responder) \(group.service): \(group.why)\n" }
+        return out
+    }
+}
+
+/// Minimal JSON string escaping for the generator's own output.
+enum JSONText {
+    static func string(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,121 @@
+// RemoteSpark scenario: the site's client devices and the RemoteSpark cloud.
+
+import PacketBuilder
+import Packets
+
+/// The RemoteSpark site's addresses and names: the only place they are written.
+enum RemoteSparkAddresses {
+    static let clientsV4 = "10.100.0.0/24"
+    static let clientsV6 = "2001:db8:100::/64"
+    static let client1: IPAddress = "10.100.0.21"
+    static let client2: IPAddress = "10.100.0.22"
+    static let clientV6: IPAddress = "2001:db8:100::21"
+    static let firewall: IPAddress = "10.100.0.1"
+    static let resolver: IPAddress = "1.1.1.1"
+    static let resolverV6: IPAddress = "2606:4700:4700::1111"
+    static let trafficManagerName = "tm.remotespark.example"
+    static let europeWebName = "web.eu.remotespark.example"
+    static let europeWeb: IPAddress = "198.51.100.20"
+    static let europeWebV6: IPAddress = "2001:db8:eeee::20"
+    static let northAmericaStorageName = "storage.na.remotespark.example"
+    static let northAmericaStorage: IPAddress = "203.0.113.41"
+    static let twilio: IPAddress = "203.0.113.90"
+    static let turn1: IPAddress = "20.50.2.10"
+    static let turn2: IPAddress = "20.50.2.11"
+    static let telemetry: IPAddress = "203.0.113.77"
+    static let unlistedHost: IPAddress = "93.184.216.34"
+    static let otherHost1: IPAddress = "10.100.1.5"
+    static let otherHost2: IPAddress = "10.100.1.6"
+    static let clientsVLAN: UInt16 = 100
+}
+
+extension Scenario {
+    static var remoteSpark: Scenario {
+        typealias R = RemoteSparkAddresses
+        let site = ScenarioSite(
+            name: "plant-remotespark",
+            comment: ["RemoteSpark sample site (written by flowaudit-gen scenarios from Sources/flowaudit-gen/ScenarioRemoteSpark.swift).",
+                      "This copy of the document names no Traffic Manager or datacentre endpoints: the names below are placeholders.",
+                      "Client devices on VLAN \(R.clientsVLAN) (IPv4 and IPv6)."],
+            rulesFile: "../../Rules/remotespark.yaml",
+            roles: [
+                ("remotespark-clients", [R.clientsV4, R.clientsV6], nil),
+                ("remotespark-traffic-manager", [R.trafficManagerName], nil),
+                ("remotespark-datacentres-north-america", ["*.na.remotespark.example"], nil),
+                ("remotespark-datacentres-europe", ["*.eu.remotespark.example"], nil),
+                ("remotespark-stun-turn", ["internet"], "the site allows all traffic on the STUN/TURN ports"),
+                ("remotespark-public-dns", [R.resolver.description, R.resolverV6.description], nil),
+                // cdn, Twilio and Google STUN are bound by the rule file's names.
+            ],
+            tlsMinimum: "1.2", tlsMinimumComment: "the document states none; this site asks for TLS 1.2 or higher")
+        return Scenario(
+            system: "remotespark", title: "RemoteSpark cloud client",
+            format: .pcap(nanoseconds: false, byteOrder: .bigEndian), site: site,
+            story: """
+                RemoteSpark clients on VLAN \(R.clientsVLAN) (IPv4 and IPv6) using a public resolver. The Traffic Manager \
+                name \(R.trafficManagerName) resolves through a CNAME to the Europe datacentre \(R.europeWebName), so one \
+                connection shows both rules; a North America storage endpoint is reached by SNI. The site's firewall \
+                refuses the Azure STUN/TURN servers and the client falls back to Twilio. No CDN download is captured.
+                """,
+            build: buildRemoteSpark)
+    }
+}
+
+private func buildRemoteSpark(_ b: inout ScenarioBuilder) {
+    typealias R = RemoteSparkAddresses
+    let clients = Frame.ethernet().vlan(R.clientsVLAN)
+
+    b.midstream(R.client2, clientPort: 50_333, R.europeWeb, 443, link: clients,
+                "a datacentre session already running; its address is bound by a DNS answer seen later")
+
+    b.dns(R.client1, R.resolver, R.trafficManagerName, answers: [
+        .cname(R.trafficManagerName, "remotespark-prod.tm.example"),
+        .cname("remotespark-prod.tm.example", R.europeWebName),
+        .a(R.europeWebName, R.europeWeb),
+    ], link: clients, "Traffic Manager name resolved through a CNAME chain to the Europe datacentre")
+    b.dns(R.clientV6, R.resolverV6, R.trafficManagerName, type: .aaaa, answers: [
+        .cname(R.trafficManagerName, "remotespark-prod.tm.example"),
+        .cname("remotespark-prod.tm.example", R.europeWebName),
+        .aaaa(R.europeWebName, R.europeWebV6),
+    ], link: clients, "the same over IPv6 (AAAA)")
+    b.expect("public-dns", .observed, "clients resolve through the public resolvers, IPv4 and IPv6")
+
+    b.tcp(R.client1, R.europeWeb, 443, link: clients, "web endpoint; no SNI, the name comes from the DNS answer alone")
+    b.tls(R.clientV6, R.europeWebV6, serverName: R.trafficManagerName, link: clients, "web endpoint over IPv6")
+    b.expect("traffic-manager", .observed, "the CNAME chain binds the Traffic Manager name to the datacentre's addresses")
+    b.expect("cdn", .missing, "no CDN traffic: a required rule with no flow")
+
+    b.tls10(R.client1, R.northAmericaStorage, serverName: R.northAmericaStorageName, link: clients,
+            "storage endpoint, bound by SNI, from an old client build offering only TLS 1.0")
+    b.expect("datacentre-endpoints", .observed, "Europe by the CNAME chain, North America by SNI")
+    b.expectAdvisory("tls-below-minimum", R.client1, R.northAmericaStorage, "TLS 1.0 handshake below the site's tls-minimum 1.2")
+
+    b.prohibited(R.client1, R.turn1, 3478, firewall: R.firewall, link: clients, "the firewall refuses the Azure TURN server")
+    b.rejected(R.client2, R.turn2, 3478, link: clients, "the second Azure TURN server resets")
+    b.expect("stun-turn", .blocked, "TURN over TCP refused: ICMP administratively prohibited and RST")
+
+    b.dns(R.client1, R.resolver, "global.turn.twilio.com", answers: [.a("global.turn.twilio.com", R.twilio)], link: clients,
+          "the Twilio fallback's address")
+    b.udp(R.client1, R.twilio, 3478, link: clients, "TURN allocation at Twilio")
+    b.expect("turn-fallback-twilio", .observed, "the client falls back to Twilio's TURN over UDP")
+    b.expect("stun-fallback-google", .notSeen, "optional, no traffic")
+    b.expect("pinned-datacentre-stun-turn", .blocked, "the same refused TURN flows: port 3478 to the STUN/TURN servers is in this rule too")
+
+    // Unexpected flows.
+    b.tcp(R.client1, R.unlistedHost, 443, link: clients, "a client to an internet host no rule lists")
+    b.expectUnexpected(R.client1, R.unlistedHost, "tcp/443", "an unlisted internet host (in the internet set, so a STUN/TURN server by the site, but not on 443)")
+    b.tls(R.client1, R.resolver, serverName: "cloudflare-dns.com", link: clients, "DNS over HTTPS to the public resolver")
+    b.expectUnexpected(R.client1, R.resolver, "tcp/443", "an allowed port (443) to a role it is not allowed for (the resolvers serve DNS only)")
+    b.tls(R.client2, R.telemetry, serverName: "telemetry.kognitivspark.net", link: clients, "a vendor name the document does not give")
+    b.expectUnexpected(R.client2, R.telemetry, "tcp/443", "a name not in the document (SNI telemetry.kognitivspark.net)")
+    b.tcp(R.europeWeb, R.client1, 443, link: clients, "the datacentre opening a connection to a client")
+    b.expectUnexpected(R.europeWeb, R.client1, "tcp/443", "the reverse direction of the one-way rule datacentre-endpoints")
+
+    b.noAnswer(R.client2, R.unlistedHost, 8443, link: clients, "a client trying an unlisted service that never answers")
+    b.expectAttempt(R.client2, R.unlistedHost, "tcp/8443", "no answer")
+
+    // Out of scope: not RemoteSpark clients.
+    b.tcp(R.otherHost1, R.otherHost2, 445, "out of scope: file sharing between other hosts")
+    b.tcp(R.otherHost1, "10.100.1.9", 9100, "out of scope: printing")
+    b.ping(R.otherHost1, R.otherHost2, "out of scope: ping")
+}
