@@ -130,7 +130,8 @@ enum RuleFileParser {
                         if let direction = Direction(rawValue: text) {
                             rule.direction = direction
                         } else {
-                            r.error(field.value, "unknown direction '\(text)' \(context) (use one-way or both)\(Suggestion.didYouMean(text, in: ["one-way", "both"]))")
+                            let hint = Suggestion.didYouMean(text, in: ["one-way", "both"])
+                            r.error(field.value, "unknown direction '\(text)' \(context)\(hint.isEmpty ? " (use one-way or both)" : hint)")
                         }
                     }
                 case "required": rule.required = r.bool(field.value, "required \(context)") ?? false
