@@ -287,6 +287,9 @@ public struct CompiledPolicy: Sendable {
             return "matches \(id) but \(service) is an alternative the site has not chosen (it allows \(allows); add 'choose: { \(rule.rule.id): \(service) }' to the site)"
         case .wrongPort:
             let what = flow.ipProtocol == Service.icmpv4 || flow.ipProtocol == Service.icmpv6 ? "ICMP type" : "port"
+            if let chosen = rule.chosen, let original = rule.rule.services.first(where: { $0.matches(ipProtocol: flow.ipProtocol, port: flow.responderPort) }) {
+                return "matches \(id) but for \(what) \(flow.responderPort): the site chose \(chosen) instead of \(original)"
+            }
             return "matches \(id) but for \(what) \(flow.responderPort) (it allows \(allows))"
         case .wrongProtocol:
             return "matches \(id) but for protocol \(Self.protocolName(flow.ipProtocol)) (it allows \(allows))"

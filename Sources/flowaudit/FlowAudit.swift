@@ -10,6 +10,8 @@ struct FlowAudit: ParsableCommand {
         version: FlowAuditVersion.string,
         subcommands: [
             FlowsCommand.self,
+            LintCommand.self,
+            ExplainCommand.self,
         ]
     )
 }
