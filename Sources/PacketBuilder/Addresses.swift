@@ -2,11 +2,12 @@
 
 import Packets
 
-/// Lets tests and the scenario generator write addresses as literals (`"10.0.0.1"`, `"2001:db8::1"`).
-/// An invalid literal is a programmer error and traps with the offending text.
-extension IPAddress: ExpressibleByStringLiteral {
-    public init(stringLiteral value: String) {
-        guard let address = IPAddress(value) else { preconditionFailure("invalid IP address literal '\(value)'") }
+extension IPAddress {
+    /// Parses an address written in a test or scenario; invalid text is a programmer error and
+    /// traps with the offending text. (IPAddress deliberately has no string-literal conformance:
+    /// it would turn `IPAddress("bad")` into a trap instead of nil wherever the builder is imported.)
+    public init(parsing text: String) {
+        guard let address = IPAddress(text) else { preconditionFailure("invalid IP address '\(text)'") }
         self = address
     }
 }
