@@ -135,6 +135,7 @@ struct CorpusEntry {
     var file: String
     var format: String
     var byteOrder: String
+    var linkTypes: String
     var packets: Int
     var notes: String
 }
@@ -145,6 +146,6 @@ let corpusManifest: [CorpusEntry] = {
     return text.split(separator: "\n").dropFirst().compactMap { line in
         let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
         guard fields.count >= 12, let packets = Int(fields[8]) else { return nil }
-        return CorpusEntry(file: fields[0], format: fields[5], byteOrder: fields[6], packets: packets, notes: fields[11])
+        return CorpusEntry(file: fields[0], format: fields[5], byteOrder: fields[6], linkTypes: fields[7], packets: packets, notes: fields[11])
     }
 }()
