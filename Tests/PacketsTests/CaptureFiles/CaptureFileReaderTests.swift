@@ -36,6 +36,7 @@ import Testing
         try PcapWriter().write(to: path)
         try ByteSource.writeFile(path: path, bytes: [], append: false)
         #expect(throws: CaptureFileError.empty(path: path)) { try CaptureFileReader.open(path: path) }
+        #expect(throws: CaptureFileError.empty(path: path)) { try CaptureFileReader.open(path: path, mapFiles: true) }
         #expect(throws: CaptureFileError.empty(path: "m")) { try CaptureFileReader(bytes: [], name: "m") }
     }
 

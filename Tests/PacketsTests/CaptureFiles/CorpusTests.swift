@@ -115,8 +115,8 @@ struct CorpusTests {
         for entry in large {
             let path = corpusRoot! + "/" + entry.file
             let whole = readAll(try CaptureFileReader.open(path: path))
-            let windowed = readAll(try CaptureFileReader.open(path: path, windowSize: 8_192))
-            let streamed = readAll(try CaptureFileReader.open(path: path, windowSize: 0, bufferSize: 4_096, mapFiles: false))
+            let windowed = readAll(try CaptureFileReader.open(path: path, mapFiles: true, windowSize: 8_192))
+            let streamed = readAll(try CaptureFileReader.open(path: path, mapFiles: false, bufferSize: 4_096))
             #expect(windowed.packets == whole.packets, "\(entry.file)")
             #expect(streamed.packets == whole.packets, "\(entry.file)")
             #expect(whole.packets.count == entry.packets || whole.error != nil, "\(entry.file)")
