@@ -4,13 +4,14 @@ import Packets
 
 /// Real payloads from the shared corpus, cut out by tshark, parsed here and compared with what
 /// tshark decodes from them. Skipped when tshark or the corpus is missing.
-let corpusRoot = "/work/shared/corpus"
+/// The shared corpus (found next to the package, see CaptureTestSupport.swift), or an empty path.
+let appLayerCorpus = corpusRoot ?? "/nonexistent"
 let corpusFiles = [
     "ntop-nDPI/tests/cfgs/default/pcap/weibo.pcap",
     "OISF-suricata-verify/tests/ethernet-eve/test.pcap",
     "OISF-suricata-verify/pcaps/20250129-dns-with-additionals.pcap",
     "zeek-zeek/testing/btest/Traces/tls/tls-1.2-stream-keylog.pcap",
-].filter { FileManager.default.fileExists(atPath: "\(corpusRoot)/\($0)") }
+].filter { FileManager.default.fileExists(atPath: "\(appLayerCorpus)/\($0)") }
 
 let tsharkInstalled = FileManager.default.isExecutableFile(atPath: "/usr/bin/tshark")
 
@@ -18,7 +19,7 @@ let tsharkInstalled = FileManager.default.isExecutableFile(atPath: "/usr/bin/tsh
 func corpusRows(_ file: String, filter: String, fields: [String]) throws -> [[String]] {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/tshark")
-    var arguments = ["-n", "-r", "\(corpusRoot)/\(file)", "-Y", filter, "-T", "fields", "-E", "separator=/t", "-E", "aggregator=,"]
+    var arguments = ["-n", "-r", "\(appLayerCorpus)/\(file)", "-Y", filter, "-T", "fields", "-E", "separator=/t", "-E", "aggregator=,"]
     for field in fields { arguments += ["-e", field] }
     process.arguments = arguments
     let pipe = Pipe()
