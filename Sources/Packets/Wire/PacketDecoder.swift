@@ -48,6 +48,12 @@ public enum PacketDecoder {
             return decodeIPv6(frame, at: 0, wire: wire, into: &packet)
         case 0, 108:
             guard frame.count >= 4 else { return .truncatedLinkHeader }
+            // Some BSD loopback and tunnel captures carry a Cisco HDLC header (address 0F or 8F,
+            // control 00, then an EtherType) where the family should be, as Wireshark accepts.
+            let hdlc = frame.bigEndianUInt16(at: 0)
+            if linkType.rawValue == 0 && (hdlc == 0x0F00 || hdlc == 0x8F00) {
+                return decodeEtherType(frame, etherType: frame.bigEndianUInt16(at: 2), at: 4, wire: wire, into: &packet)
+            }
             var family = frame.bigEndianUInt32(at: 0)
             // NULL is in the capturing host's byte order: a value with its low half zero was
             // written little-endian (families are small numbers).

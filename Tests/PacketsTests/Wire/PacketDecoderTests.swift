@@ -52,3 +52,15 @@ private func expectSYN(_ result: (DecodeStatus, DecodedPacket)) {
     let frame = macs + [0x89, 0x3F, 0x00, 0x00, 0x10]
     #expect(decode(frame, linkType: .ethernet).0 == .truncatedLinkHeader)
 }
+
+@Test func nullLoopbackWithCiscoHDLCHeaderCarriesIP() {
+    // Address 0F, control 00, EtherType 0800 in place of the address family.
+    expectSYN(decode([0x0F, 0x00, 0x08, 0x00] + ipv4TCP, linkType: .null))
+    expectSYN(decode([0x8F, 0x00, 0x08, 0x00] + ipv4TCP, linkType: .null))
+}
+
+@Test func nullLoopbackFamiliesInEitherByteOrder() {
+    expectSYN(decode([2, 0, 0, 0] + ipv4TCP, linkType: .null))
+    expectSYN(decode([0, 0, 0, 2] + ipv4TCP, linkType: .null))
+    #expect(decode([7, 0, 0, 0] + ipv4TCP, linkType: .null).0 == .unknownLoopbackFamily)
+}
