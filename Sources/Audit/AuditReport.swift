@@ -208,6 +208,12 @@ public struct InputEvidence: Sendable {
     /// SHA-256 of the file's bytes; nil for standard input or an unreadable file.
     public var sha256: String?
     public var size: Int64?
+
+    public init(report: InputReport, sha256: String?, size: Int64?) {
+        self.report = report
+        self.sha256 = sha256
+        self.size = size
+    }
 }
 
 /// The policy files as the evidence manifest lists them.
@@ -215,6 +221,12 @@ public struct PolicyFileEvidence: Sendable {
     public var path: String
     public var kind: String
     public var sha256: String?
+
+    public init(path: String, kind: String, sha256: String?) {
+        self.path = path
+        self.kind = kind
+        self.sha256 = sha256
+    }
 }
 
 /// Everything an audit found: the model every renderer reads.

@@ -531,3 +531,10 @@ struct RuleAccumulator {
             notes: notes)
     }
 }
+
+extension Auditor {
+    /// Every rule's status so far, for progress tables during a live audit (no re-matching).
+    public func ruleResultsSoFar() -> [RuleResult] {
+        rules.indices.map { rules[$0].result(policy: policy, index: $0) }
+    }
+}

@@ -212,10 +212,19 @@ public struct FlowMeter {
 
     /// True when a packet from the initiator side is a SYN that starts a new connection on a
     /// tuple whose previous connection finished (or whose SYN had another sequence number).
+    ///
+    /// A SYN from the initiator that repeats the flow's initial sequence number is never a new
+    /// connection: a new connection picks a new ISN (RFC 9293 3.4.1), so the sender is still in
+    /// SYN-SENT and retransmits its attempt. That happens after an RST too: Windows retries a
+    /// refused connect twice with the same ISN, and a client answering a stale ACK with an RST
+    /// (RFC 9293 3.10.7.3) stays in SYN-SENT; both are one attempt, not three flows.
     func startsNewConnection(_ index: Int, _ sourceIsLower: Bool) -> Bool {
         let flags = decoded.tcpFlags
         guard flags.contains(.syn), !flags.contains(.ack) else { return false }
         let flow = flows[index]
+        if flow.sawSYN && sourceIsLower == flow.initiatorIsLower && decoded.tcpSequence == flow.initiatorISN {
+            return false
+        }
         if flow.isFinished { return true }
         switch flow.state {
         case .rejected, .closed, .reset: return true
@@ -350,7 +359,15 @@ public struct FlowMeter {
         let flags = decoded.tcpFlags
         if flags.contains(.syn) {
             if fromInitiator && !flags.contains(.ack) {
-                if flow.tcpEvents & Flow.synFromInitiator == 0 { flow.initiatorISN = decoded.tcpSequence }
+                if flow.tcpEvents & Flow.synFromInitiator == 0 {
+                    flow.initiatorISN = decoded.tcpSequence
+                } else if flow.isFinished && flow.endReason == .rst && !flow.sawSYNACK {
+                    // The attempt an RST ended is retried with the same ISN (see
+                    // startsNewConnection): it is open again, waiting for an answer.
+                    flow.tcpEvents &= ~Flow.finished
+                    flow.endReason = .captureEnd
+                    flow.state = .attempted
+                }
                 flow.tcpEvents |= Flow.synFromInitiator
                 flow.addHistory(0)
             } else if !fromInitiator && flags.contains(.ack) {

@@ -35,6 +35,11 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         self.port = port
     }
 
+    /// An endpoint from address text (invalid text traps).
+    public init(_ address: String, _ port: UInt16) {
+        self.init(IPAddress(parsing: address), port)
+    }
+
     public var description: String { address.isIPv4 ? "\(address):\(port)" : "[\(address)]:\(port)" }
 }
 

@@ -3,29 +3,29 @@
 import Packets
 
 extension Frame {
-/// One 802.1Q (TPID 0x8100) or 802.1ad (TPID 0x88a8) tag.
-public struct Tag: Hashable, Sendable {
-    /// The tag protocol identifier: 0x8100 (802.1Q, customer tag) or 0x88a8 (802.1ad, service tag).
-    public var tpid: UInt16
-    /// Priority code point, 0...7.
-    public var priority: UInt8
-    /// Drop eligible indicator.
-    public var dropEligible: Bool
-    /// VLAN identifier, 0...4095.
-    public var id: UInt16
+    /// One 802.1Q (TPID 0x8100) or 802.1ad (TPID 0x88a8) tag.
+    public struct Tag: Hashable, Sendable {
+        /// The tag protocol identifier: 0x8100 (802.1Q, customer tag) or 0x88a8 (802.1ad, service tag).
+        public var tpid: UInt16
+        /// Priority code point, 0...7.
+        public var priority: UInt8
+        /// Drop eligible indicator.
+        public var dropEligible: Bool
+        /// VLAN identifier, 0...4095.
+        public var id: UInt16
 
-    public init(tpid: UInt16 = 0x8100, id: UInt16, priority: UInt8 = 0, dropEligible: Bool = false) {
-        self.tpid = tpid
-        self.id = id
-        self.priority = priority
-        self.dropEligible = dropEligible
-    }
+        public init(tpid: UInt16 = 0x8100, id: UInt16, priority: UInt8 = 0, dropEligible: Bool = false) {
+            self.tpid = tpid
+            self.id = id
+            self.priority = priority
+            self.dropEligible = dropEligible
+        }
 
-    /// The 16-bit tag control information: PCP (3 bits), DEI (1), VID (12).
-    public var tci: UInt16 {
-        UInt16(priority & 0x7) << 13 | (dropEligible ? 0x1000 : 0) | (id & 0x0FFF)
+        /// The 16-bit tag control information: PCP (3 bits), DEI (1), VID (12).
+        public var tci: UInt16 {
+            UInt16(priority & 0x7) << 13 | (dropEligible ? 0x1000 : 0) | (id & 0x0FFF)
+        }
     }
-}
 }
 
 /// The link layer of a frame: which header goes in front of the network packet, and how to

@@ -326,6 +326,25 @@ extension Frame {
     /// An IPv6 header with every field given.
     public func ipv6(_ spec: IPv6Spec) -> IPLayer { IPLayer(frame: self, header: .v6(spec)) }
 
+    /// An IPv4 header on this link, addresses as text (invalid text traps).
+    public func ipv4(source: String, destination: String, identification: UInt16 = 0, ttl: UInt8 = 64,
+                     dontFragment: Bool = true, options: [UInt8] = []) -> IPLayer {
+        ipv4(source: IPAddress(parsing: source), destination: IPAddress(parsing: destination), identification: identification,
+             ttl: ttl, dontFragment: dontFragment, options: options)
+    }
+
+    /// An IPv6 header on this link, addresses as text (invalid text traps).
+    public func ipv6(source: String, destination: String, flowLabel: UInt32 = 0, hopLimit: UInt8 = 64,
+                     extensions: [IPv6Spec.Extension] = []) -> IPLayer {
+        ipv6(source: IPAddress(parsing: source), destination: IPAddress(parsing: destination), flowLabel: flowLabel,
+             hopLimit: hopLimit, extensions: extensions)
+    }
+
+    /// IPv4 or IPv6 from address text, following the family of the addresses.
+    public func ip(source: String, destination: String) -> IPLayer {
+        ip(source: IPAddress(parsing: source), destination: IPAddress(parsing: destination))
+    }
+
     /// IPv4 or IPv6, following the family of the addresses (which must match).
     public func ip(source: IPAddress, destination: IPAddress) -> IPLayer {
         precondition(source.isIPv4 == destination.isIPv4, "mixed address families \(source) -> \(destination)")

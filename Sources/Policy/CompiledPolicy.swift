@@ -230,7 +230,10 @@ public struct CompiledPolicy: Sendable {
     }
 
     /// Ranks every rule against a flow no rule allows; the best rank wins, then the closest port,
-    /// then rule order.
+    /// then rule order. Ranks: reverse of a one-way rule; an unchosen alternative; roles fit with
+    /// the port listed for the other transport protocol, or the same protocol on another port
+    /// (by distance); roles fit on another protocol; service and initiator fit; service and
+    /// responder fit.
     func nearMiss(_ flow: FlowQuery, initiatorRoles: RoleSet, responderRoles: RoleSet) -> NearMiss? {
         var best: (rank: Int, distance: Int, miss: NearMiss)?
         func consider(_ rank: Int, _ distance: Int, _ rule: Int, _ reason: MissReason) {
@@ -250,8 +253,15 @@ public struct CompiledPolicy: Sendable {
                 if rule.chosen == nil, let alternative = rule.rule.alternatives.first(where: { $0.matches(ipProtocol: flow.ipProtocol, port: flow.responderPort) }) {
                     consider(1, 0, index, .alternativeNotChosen(alternative))
                 } else {
-                    let sameProtocol = services.flatMap(\.entries).filter { $0.ipProtocol == flow.ipProtocol }
-                    if sameProtocol.isEmpty {
+                    let entries = services.flatMap(\.entries)
+                    let sameProtocol = entries.filter { $0.ipProtocol == flow.ipProtocol }
+                    let isTransport = { (p: UInt8) in p == Service.tcp || p == Service.udp }
+                    // TCP instead of UDP (or the reverse) on a listed port is nearer than any wrong port.
+                    let portFitsOtherTransport = isTransport(flow.ipProtocol)
+                        && entries.contains { isTransport($0.ipProtocol) && $0.ipProtocol != flow.ipProtocol && $0.ports.contains(flow.responderPort) }
+                    if portFitsOtherTransport {
+                        consider(2, 0, index, .wrongProtocol)
+                    } else if sameProtocol.isEmpty {
                         consider(3, 0, index, .wrongProtocol)
                     } else {
                         let distance = sameProtocol.map { entry -> Int in
@@ -287,6 +297,9 @@ public struct CompiledPolicy: Sendable {
             return "matches \(id) but \(service) is an alternative the site has not chosen (it allows \(allows); add 'choose: { \(rule.rule.id): \(service) }' to the site)"
         case .wrongPort:
             let what = flow.ipProtocol == Service.icmpv4 || flow.ipProtocol == Service.icmpv6 ? "ICMP type" : "port"
+            if let chosen = rule.chosen, let original = rule.rule.services.first(where: { $0.matches(ipProtocol: flow.ipProtocol, port: flow.responderPort) }) {
+                return "matches \(id) but for \(what) \(flow.responderPort): the site chose \(chosen) instead of \(original)"
+            }
             return "matches \(id) but for \(what) \(flow.responderPort) (it allows \(allows))"
         case .wrongProtocol:
             return "matches \(id) but for protocol \(Self.protocolName(flow.ipProtocol)) (it allows \(allows))"

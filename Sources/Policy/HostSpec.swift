@@ -84,10 +84,6 @@ public enum HostSpec: Sendable, Hashable, CustomStringConvertible {
         if let address = IPAddress(text) {
             return .success(Parsed(spec: .address(address)))
         }
-        if looksLikeAddress(text) {
-            let kind = text.contains(":") ? "IPv6" : "IPv4"
-            return .failure(HostSpecError("invalid \(kind) address '\(raw)'"))
-        }
         if text.contains("-") {
             let parts = text.split(separator: "-", omittingEmptySubsequences: false)
             let low = parts.count == 2 ? IPAddress(parts[0]) : nil
@@ -106,16 +102,21 @@ public enum HostSpec: Sendable, Hashable, CustomStringConvertible {
                 return .success(Parsed(spec: low == high ? .address(low) : .range(low, high)))
             }
         }
+        if looksLikeAddress(text) {
+            let kind = text.contains(":") ? "IPv6" : "IPv4"
+            return .failure(HostSpecError("invalid \(kind) address '\(raw)'"))
+        }
         switch parseName(text) {
         case .success(let spec): return .success(Parsed(spec: spec))
         case .failure(let error): return .failure(HostSpecError("invalid host '\(raw)': \(error.message)"))
         }
     }
 
-    /// Text made only of digits and dots, or hex digits, colons and dots with a colon: an attempt
-    /// at an address rather than a name.
+    /// Text made only of digits and dots, or holding a colon: an attempt at an address rather
+    /// than a name.
     static func looksLikeAddress(_ text: String) -> Bool {
-        if text.contains(":") { return text.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." || $0 == "%" } }
+        // A colon never appears in a DNS name.
+        if text.contains(":") { return true }
         return !text.isEmpty && text.allSatisfy { ($0.isASCII && $0.isNumber) || $0 == "." }
     }
 

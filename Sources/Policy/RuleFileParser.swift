@@ -88,7 +88,8 @@ enum RuleFileParser {
                             required: false, each: false, ref: "", note: nil, location: r.location(item))
             let idNode = fields.first { $0.key == "id" }?.value
             if let idNode, let id = r.identifier(idNode, "rule id") { rule.id = id }
-            let context = rule.id.isEmpty ? "in rule \(index + 1)" : "in rule '\(rule.id)'"
+            let ruleName = rule.id.isEmpty ? "rule \(index + 1)" : "rule '\(rule.id)'"
+            let context = "in \(ruleName)"
             r.checkKeys(fields, in: item, allowed: ruleKeys, required: ["id", "purpose", "from", "to", "services", "ref"], context: context)
             if !rule.id.isEmpty, let idNode {
                 if let first = seen[rule.id] {
@@ -111,13 +112,13 @@ enum RuleFileParser {
                         if declared.contains(text) {
                             if !ids.contains(text) { ids.append(text) }
                         } else {
-                            r.error(roleNode, "\(context) names undeclared role '\(text)' in '\(field.key)'\(Suggestion.didYouMean(text, in: declared.sorted()))")
+                            r.error(roleNode, "\(ruleName) names undeclared role '\(text)' in '\(field.key)'\(Suggestion.didYouMean(text, in: declared.sorted()))")
                             valid = false
                         }
                     }
                     if field.key == "from" { rule.from = ids } else { rule.to = ids }
                 case "services", "alternatives":
-                    let services = parseServices(field.value, what: "\(field.key) \(context)", reader: r)
+                    let services = parseServices(field.value, what: field.key == "services" ? ruleName : "the alternatives of \(ruleName)", reader: r)
                     if field.key == "services" {
                         if isEmptySequence(field.value) { r.error(field.value, "services \(context) is empty") }
                         rule.services = services
@@ -129,7 +130,8 @@ enum RuleFileParser {
                         if let direction = Direction(rawValue: text) {
                             rule.direction = direction
                         } else {
-                            r.error(field.value, "unknown direction '\(text)' \(context) (use one-way or both)\(Suggestion.didYouMean(text, in: ["one-way", "both"]))")
+                            let hint = Suggestion.didYouMean(text, in: ["one-way", "both"])
+                            r.error(field.value, "unknown direction '\(text)' \(context)\(hint.isEmpty ? " (use one-way or both)" : hint)")
                         }
                     }
                 case "required": rule.required = r.bool(field.value, "required \(context)") ?? false

@@ -27,6 +27,7 @@ enum SiteParser {
                         continue
                     }
                     var hosts: [HostSpec] = []
+                    var seen: Set<HostSpec> = []
                     let items = r.stringList(role.value, "the binding of role '\(role.key)'")
                     if items.isEmpty, RuleFileParser.isEmptySequence(role.value) {
                         r.warning(role.value, "role '\(role.key)' is bound to an empty list")
@@ -35,7 +36,7 @@ enum SiteParser {
                         switch HostSpec.parse(text) {
                         case .success(let parsed):
                             if let warning = parsed.warning { r.warning(item, "\(warning) in role '\(role.key)'") }
-                            if !hosts.contains(parsed.spec) { hosts.append(parsed.spec) }
+                            if seen.insert(parsed.spec).inserted { hosts.append(parsed.spec) }
                         case .failure(let error):
                             r.error(item, "\(error.message) in role '\(role.key)'")
                         }

@@ -23,6 +23,13 @@ public final class ReportOutput {
         buffer.reserveCapacity(1 << 16)
     }
 
+    /// An already open descriptor (2 for standard error), not closed by this writer.
+    public init(descriptor: Int32) {
+        self.descriptor = descriptor
+        ownsDescriptor = false
+        isTerminal = isatty(descriptor) == 1
+    }
+
     /// A file created (or truncated) at `path`; `-` means standard output.
     public init(path: String) throws(ReportOutputError) {
         if path == "-" {

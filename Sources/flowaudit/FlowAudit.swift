@@ -9,7 +9,10 @@ struct FlowAudit: ParsableCommand {
         abstract: "Audit packet captures against a vendor's documented network flows.",
         version: FlowAuditVersion.string,
         subcommands: [
+            AuditCommand.self,
             FlowsCommand.self,
+            LintCommand.self,
+            ExplainCommand.self,
         ]
     )
 }

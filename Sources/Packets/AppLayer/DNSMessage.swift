@@ -100,7 +100,7 @@ public struct DNSRecord: Hashable, Sendable {
 }
 
 /// A DNS message: its header, questions and answer records. Authority and additional records
-/// are counted, not decoded.
+/// are walked (so their counts and lengths are checked) but not decoded.
 public struct DNSMessage: Hashable, Sendable {
     public var id: UInt16
     /// The 16-bit flags word: QR, opcode, AA, TC, RD, RA, Z, AD, CD, RCODE.
@@ -126,7 +126,7 @@ public struct DNSMessage: Hashable, Sendable {
 
     /// Parses one complete message, as carried in a UDP datagram (RFC 1035 4.2.1).
     ///
-    /// Bytes after the answer section are not read, so trailing garbage passes unnoticed.
+    /// Bytes after the last record are not read, so trailing garbage passes unnoticed.
     /// - Throws: a ``DNSError`` naming the first problem found.
     public static func parse(_ message: Span<UInt8>) throws(DNSError) -> DNSMessage {
         let count = message.count
@@ -156,6 +156,10 @@ public struct DNSMessage: Hashable, Sendable {
         for _ in 0..<answerCount {
             guard offset < count else { throw .badCount }
             answers.append(try readRecord(message, at: &offset))
+        }
+        for _ in 0..<(Int(authorityCount) + Int(additionalCount)) {
+            guard offset < count else { throw .badCount }
+            try skipRecord(message, at: &offset)
         }
         return DNSMessage(id: message.bigEndianUInt16(at: 0), flags: message.bigEndianUInt16(at: 2), questions: questions,
                           answers: answers, authorityCount: authorityCount, additionalCount: additionalCount)
@@ -206,6 +210,36 @@ public struct DNSMessage: Hashable, Sendable {
             data = .other(start..<(start + length))
         }
         return DNSRecord(name: name, type: type, recordClass: recordClass, ttl: ttl, data: data)
+    }
+
+    /// Moves `offset` past a record without decoding it: the name's labels up to its end or
+    /// first pointer, the fixed fields and the data.
+    static func skipRecord(_ message: Span<UInt8>, at offset: inout Int) throws(DNSError) {
+        let count = message.count
+        var position = offset
+        var wireLength = 1
+        while true {
+            guard position < count else { throw .truncated }
+            let length = Int(message[position])
+            if length == 0 { position += 1; break }
+            switch length >> 6 {
+            case 0:
+                wireLength += 1 + length
+                guard wireLength <= maximumNameLength else { throw .nameTooLong }
+                position += 1 + length
+            case 3:
+                guard count - position >= 2 else { throw .truncated }
+                guard (length & 0x3F) << 8 | Int(message[position + 1]) < position else { throw .pointerLoop }
+                position += 2
+            default:
+                throw .labelTooLong
+            }
+            if case 3 = length >> 6 { break }
+        }
+        guard count - position >= 10 else { throw .truncated }
+        let dataLength = Int(message.bigEndianUInt16(at: position + 8))
+        guard count - position - 10 >= dataLength else { throw .truncated }
+        offset = position + 10 + dataLength
     }
 
     /// Reads a possibly compressed name at `offset` and moves `offset` past it (past its first

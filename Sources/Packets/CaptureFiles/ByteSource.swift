@@ -10,18 +10,23 @@ import Darwin
 /// The bytes of one capture input, presented as a contiguous view starting at the current read
 /// position.
 ///
-/// A regular file (also standard input redirected from one) is mapped with `mmap` in windows of
-/// `windowSize` bytes: each new window starts at the page holding the current position, the
-/// previous window is unmapped, and the kernel is asked to read the next window ahead, so resident
-/// memory stays near one window whatever the file size. A pipe, FIFO, terminal or other stream is
-/// read with `read()` into one compacting buffer. A request for more bytes than a window or buffer
-/// holds grows it, up to ``maximumRequest``.
+/// Two ways in, both with resident memory bounded by one window or buffer whatever the input size:
+/// - `read()` into one compacting buffer of `bufferSize` bytes: pipes, FIFOs, terminals, and by
+///   default regular files too (sequential read-ahead advised), because it measured about 2.7×
+///   faster than mapping on a page-cached 1.8 GB file (32 vs 12 M packets/s): mapping and
+///   unmapping every 4 KiB page costs more than copying it into a buffer that stays in cache.
+/// - `mmap` in windows of `windowSize` bytes (regular files, when asked): each new window starts
+///   at the page holding the current position, the previous window is unmapped, and the kernel is
+///   asked to read the next window ahead. A file truncated by another process while mapped makes
+///   the next access fault (SIGBUS); reading has no such hazard.
+///
+/// A request for more bytes than a window or buffer holds grows it, up to ``maximumRequest``.
 @safe
 package final class ByteSource {
     /// Default size of one mapped window of a regular file.
     package static let defaultWindowSize = 16 << 20
     /// Default size of the read buffer for pipes and other streams.
-    package static let defaultBufferSize = 4 << 20
+    package static let defaultBufferSize = 1 << 20
     /// The largest `ensure` request a caller may make (readers cap records well below it).
     package static let maximumRequest = 64 << 20
 
@@ -75,12 +80,12 @@ package final class ByteSource {
     /// - Parameters:
     ///   - windowSize: bytes per mapped window (rounded up to whole pages).
     ///   - bufferSize: bytes of the read buffer used for streams.
-    ///   - mapFiles: false reads a regular file with `read()` like a stream.
+    ///   - mapFiles: true maps a regular file in windows instead of reading it.
     /// - Throws: ``CaptureFileError/notFound(path:)``, ``CaptureFileError/isDirectory(path:)`` or
     ///   ``CaptureFileError/io(path:operation:errno:message:)``.
     package static func open(path: String, windowSize: Int = defaultWindowSize,
                              bufferSize: Int = defaultBufferSize,
-                             mapFiles: Bool = true) throws(CaptureFileError) -> ByteSource {
+                             mapFiles: Bool = false) throws(CaptureFileError) -> ByteSource {
         let fd: Int32
         let owns: Bool
         if path == "-" {
@@ -126,6 +131,10 @@ package final class ByteSource {
             source.forgetDescriptor()
             return ByteSource(path: path, descriptor: fd, ownsDescriptor: owns, mapped: false,
                               start: start, fileEnd: 0, windowSize: windowSize, bufferSize: bufferSize)
+        }
+        if kind == S_IFREG {
+            // Advice only: a larger kernel read-ahead for a cold file.
+            _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         }
         return ByteSource(path: path, descriptor: fd, ownsDescriptor: owns, mapped: false, start: 0,
                           fileEnd: 0, windowSize: windowSize, bufferSize: bufferSize)

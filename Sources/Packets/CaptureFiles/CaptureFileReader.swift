@@ -59,13 +59,18 @@ public final class CaptureFileReader: PacketSource {
     /// - Throws: ``CaptureFileError`` when the input is missing, a directory, empty, not a capture,
     ///   or its file header is cut short or invalid.
     public static func open(path: String) throws(CaptureFileError) -> CaptureFileReader {
-        try open(path: path, windowSize: ByteSource.defaultWindowSize)
+        try open(path: path, mapFiles: mapsFilesByDefault)
     }
 
-    /// Opens `path` with a chosen mapping window and read buffer size; with `mapFiles` false, a
-    /// regular file is read like a pipe (tests use both to exercise window and buffer edges).
-    package static func open(path: String, windowSize: Int, bufferSize: Int = ByteSource.defaultBufferSize,
-                             mapFiles: Bool = true) throws(CaptureFileError) -> CaptureFileReader {
+    /// Whether `open(path:)` maps regular files (in windows) instead of reading them into a buffer.
+    /// Reading measured faster (see ``ByteSource``); both paths are tested.
+    package static let mapsFilesByDefault = false
+
+    /// Opens `path` mapping regular files in windows of `windowSize` bytes (`mapFiles`) or reading
+    /// them through a `bufferSize`-byte buffer, as streams always are. Tests use small sizes to
+    /// exercise window and buffer edges.
+    package static func open(path: String, mapFiles: Bool, windowSize: Int = ByteSource.defaultWindowSize,
+                             bufferSize: Int = ByteSource.defaultBufferSize) throws(CaptureFileError) -> CaptureFileReader {
         let source = try ByteSource.open(path: path, windowSize: windowSize, bufferSize: bufferSize, mapFiles: mapFiles)
         return try CaptureFileReader(source: source)
     }

@@ -218,7 +218,8 @@ struct CaptureParser {
         }
     }
 
-    private static func minimumLength(_ type: UInt32) -> Int {
+    @inline(__always)
+    private static func minimumLength(_ type: UInt32) -> UInt32 {
         switch type {
         case BlockType.sectionHeader: return 28
         case BlockType.interfaceDescription: return 20
@@ -260,8 +261,9 @@ struct CaptureParser {
                 type = view.uint32(at: offset, bigEndian: order)
             }
             let length = view.uint32(at: offset + 4, bigEndian: order)
-            if let problem = Self.lengthProblem(length, type: type) {
-                return .failed(.badRecordLength(path: path, offset: at, length: UInt64(length), reason: problem))
+            if length & 3 != 0 || length < Self.minimumLength(type) || length > CaptureFileReader.maximumBlockLength {
+                return .failed(.badRecordLength(path: path, offset: at, length: UInt64(length),
+                                                reason: Self.lengthProblem(length, type: type)))
             }
             let blockLength = Int(length)
             guard remaining >= blockLength else { return .needBytes(blockLength) }
@@ -363,16 +365,13 @@ struct CaptureParser {
         return .batchFull
     }
 
-    /// Why a block length is impossible, or nil when it is plausible.
-    private static func lengthProblem(_ length: UInt32, type: UInt32) -> String? {
+    /// Why an impossible block length is impossible (only called for one).
+    private static func lengthProblem(_ length: UInt32, type: UInt32) -> String {
         let name = blockName(type)
         if length % 4 != 0 { return "\(name) length \(length) is not a multiple of 4" }
         let minimum = minimumLength(type)
         if length < minimum { return "\(name) length \(length) is less than the minimum \(minimum)" }
-        if length > CaptureFileReader.maximumBlockLength {
-            return "\(name) length \(length) exceeds the maximum \(CaptureFileReader.maximumBlockLength)"
-        }
-        return nil
+        return "\(name) length \(length) exceeds the maximum \(CaptureFileReader.maximumBlockLength)"
     }
 
     private static func uint64(_ view: Span<UInt8>, at offset: Int, bigEndian: Bool) -> UInt64 {

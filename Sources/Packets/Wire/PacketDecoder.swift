@@ -48,6 +48,12 @@ public enum PacketDecoder {
             return decodeIPv6(frame, at: 0, wire: wire, into: &packet)
         case 0, 108:
             guard frame.count >= 4 else { return .truncatedLinkHeader }
+            // Some BSD loopback and tunnel captures carry a Cisco HDLC header (address 0F or 8F,
+            // control 00, then an EtherType) where the family should be, as Wireshark accepts.
+            let hdlc = frame.bigEndianUInt16(at: 0)
+            if linkType.rawValue == 0 && (hdlc == 0x0F00 || hdlc == 0x8F00) {
+                return decodeEtherType(frame, etherType: frame.bigEndianUInt16(at: 2), at: 4, wire: wire, into: &packet)
+            }
             var family = frame.bigEndianUInt32(at: 0)
             // NULL is in the capturing host's byte order: a value with its low half zero was
             // written little-endian (families are small numbers).
@@ -62,7 +68,8 @@ public enum PacketDecoder {
         }
     }
 
-    /// Follows an EtherType chain (VLAN tags, PPPoE, MPLS) from `offset` to the IP header.
+    /// Follows an EtherType chain (VLAN tags, E-Tags, 802.3 LLC/SNAP, PPPoE, MPLS) from `offset` to
+    /// the IP header.
     @inlinable
     static func decodeEtherType(_ frame: Span<UInt8>, etherType first: UInt16, at start: Int, wire: Int,
                                 into packet: inout DecodedPacket) -> DecodeStatus {
@@ -110,6 +117,20 @@ public enum PacketDecoder {
                 case 6: return decodeIPv6(frame, at: offset, wire: wire, into: &packet)
                 default: return .notIP
                 }
+            case 0x893F:
+                // 802.1BR E-Tag: 6 bytes (E-PCP/E-DEI, ingress and E-CID fields), then the next EtherType.
+                guard frame.count - offset >= 8 else { return .truncatedLinkHeader }
+                etherType = frame.bigEndianUInt16(at: offset + 6)
+                offset += 8
+            case 0...1500:
+                // An 802.3 length field: an LLC header follows. IP rides on it in a SNAP header
+                // (RFC 1042): DSAP AA, SSAP AA, control 03, OUI 00-00-00, then the EtherType.
+                guard frame.count - offset >= 8 else { return .truncatedLinkHeader }
+                guard frame.bigEndianUInt32(at: offset) == 0xAAAA_0300, frame[offset + 4] == 0, frame[offset + 5] == 0 else {
+                    return .notIP
+                }
+                etherType = frame.bigEndianUInt16(at: offset + 6)
+                offset += 8
             default:
                 return .notIP
             }

@@ -1,0 +1,80 @@
+/// The normalised text of a policy, as `flowaudit lint` prints it, so a user can see how each
+/// file was understood.
+public enum PolicyText {
+    /// One line per rule: `arksspr/license-validation  internal-server -> license-server  tcp/443  one-way required  [ref]`.
+    public static func ruleLine(_ rule: PolicyRule) -> String {
+        let r = rule.rule
+        var services = rule.effectiveServices.map(\.description).joined(separator: ", ")
+        if let chosen = rule.chosen {
+            services = "\(chosen) (chosen; default \(r.services.map(\.description).joined(separator: ", ")))"
+        } else if !r.alternatives.isEmpty {
+            services += " (alternatives \(r.alternatives.map(\.description).joined(separator: ", ")))"
+        }
+        var flags = [r.direction.rawValue]
+        if r.required { flags.append("required") }
+        if r.each { flags.append("each") }
+        if rule.isUnbound { flags.append("unbound") }
+        return "\(r.qualifiedID)  \(r.from.joined(separator: ", ")) -> \(r.to.joined(separator: ", "))  \(services)  \(flags.joined(separator: " "))  [\(r.ref)]"
+    }
+
+    /// The whole model: files, roles with their bindings, rules, prefer entries and notes.
+    public static func render(_ policy: Policy) -> String {
+        var lines: [String] = []
+        for set in policy.ruleSets {
+            var head = "rule file \(set.file): system \(set.system): \(set.title)"
+            if let tls = set.tlsMinimum { head += "  tls-minimum \(tls.rawValue)" }
+            lines.append(head)
+            lines.append("  source: \(set.source)")
+        }
+        if let site = policy.site {
+            var head = "site \(site.name) (\(site.file))  dns-grace \(site.dnsGrace)s"
+            if let tls = site.tlsMinimum { head += "  tls-minimum \(tls.rawValue)" }
+            lines.append(head)
+            for binding in site.names {
+                lines.append("  name \(binding.name) = \(binding.addresses.map(\.description).joined(separator: ", "))")
+            }
+        } else {
+            lines.append("no site: roles are bound only by what the rule files give")
+        }
+        lines.append("")
+        lines.append("roles:")
+        for role in policy.roles {
+            var head = "  \(role.id)"
+            if role.monitored { head += "  monitored" }
+            head += "  \"\(role.description)\"  (\(role.declaredBy.joined(separator: ", ")))"
+            if !role.isBound { head += "  unbound" }
+            lines.append(head)
+            if !role.documentHosts.isEmpty {
+                lines.append("      document: \(role.documentHosts.map(\.description).joined(separator: ", "))")
+            }
+            if let hosts = role.siteHosts, !hosts.isEmpty {
+                lines.append("      site: \(hosts.map(\.description).joined(separator: ", "))")
+            }
+        }
+        lines.append("")
+        lines.append("rules:")
+        for rule in policy.rules {
+            lines.append("  " + ruleLine(rule))
+            lines.append("      purpose: \(rule.rule.purpose)")
+            if let note = rule.rule.note { lines.append("      note: \(note)") }
+        }
+        if !policy.prefer.isEmpty {
+            lines.append("")
+            lines.append("prefer:")
+            for entry in policy.prefer {
+                var line = "  \(entry.qualifiedID)  avoid \(entry.avoid)"
+                if let use = entry.use { line += "  use \(use)" }
+                line += "  \"\(entry.reason)\""
+                if let ref = entry.ref { line += "  [\(ref)]" }
+                lines.append(line)
+            }
+        }
+        let notes = policy.ruleSets.flatMap { set in set.notes.map { "  \(set.system): \($0)" } }
+        if !notes.isEmpty {
+            lines.append("")
+            lines.append("notes:")
+            lines += notes
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,102 @@
+import Audit
+import Flows
+import Packets
+
+/// The machine-readable audit report (schema in docs/report.md, `version` 1).
+public enum AuditJSON {
+    public static func render(_ report: AuditReport, failOn: Set<FindingCategory>, exitStatus: Int32) -> String {
+        var f: [String] = []
+        f.append("\"version\":\(AuditReport.schemaVersion)")
+        f.append("\"tool\":{\"name\":\"flowaudit\",\"version\":\(Format.json(report.toolVersion))}")
+        f.append("\"command_line\":[" + report.commandLine.map(Format.json).joined(separator: ",") + "]")
+        if let site = report.site { f.append("\"site\":\(Format.json(site))") }
+        f.append("\"systems\":[" + report.systems.map {
+            "{\"system\":\(Format.json($0.system)),\"title\":\(Format.json($0.title)),\"file\":\(Format.json($0.file))}"
+        }.joined(separator: ",") + "]")
+        f.append("\"evidence\":{\"inputs\":[" + report.inputs.map(input).joined(separator: ",") + "],\"policy_files\":["
+            + report.policyFiles.map {
+                "{\"path\":\(Format.json($0.path)),\"kind\":\(Format.json($0.kind)),\"sha256\":\($0.sha256.map(Format.json) ?? "null")}"
+            }.joined(separator: ",") + "]}")
+        let counts = report.counts
+        let failing = FindingCategory.allCases.filter { failOn.contains($0) && counts[$0, default: 0] > 0 }
+        f.append("\"summary\":{\"counts\":{" + FindingCategory.allCases.map { "\(Format.json($0.rawValue)):\(counts[$0, default: 0])" }.joined(separator: ",")
+            + "},\"fail_on\":[" + FindingCategory.allCases.filter { failOn.contains($0) }.map { Format.json($0.rawValue) }.joined(separator: ",")
+            + "],\"failing\":[" + failing.map { Format.json($0.rawValue) }.joined(separator: ",")
+            + "],\"exit_status\":\(exitStatus),\"in_scope_flows\":\(report.inScopeFlows),\"out_of_scope_flows\":\(report.outOfScopeFlows)"
+            + ",\"out_of_scope_packets\":\(report.outOfScopePackets),\"one_sided_flows\":\(report.oneSidedFlows)"
+            + ",\"addresses_with_names\":\(report.namesLearned)}")
+        f.append("\"rules\":[" + report.rules.map(rule).joined(separator: ",") + "]")
+        f.append("\"unexpected\":[" + report.unexpected.map(group).joined(separator: ",") + "]")
+        f.append("\"attempts\":[" + report.attempts.map(group).joined(separator: ",") + "]")
+        f.append("\"advisories\":[" + report.advisories.map {
+            "{\"kind\":\(Format.json($0.kind.rawValue)),\"message\":\(Format.json($0.message)),\"reference\":\($0.reference.map(Format.json) ?? "null"),"
+                + "\"flows\":\($0.flows),\"example\":\(evidence($0.example))}"
+        }.joined(separator: ",") + "]")
+        f.append("\"document_notes\":[" + report.documentNotes.map { "{\"system\":\(Format.json($0.system)),\"note\":\(Format.json($0.note))}" }.joined(separator: ",") + "]")
+        f.append("\"policy_warnings\":[" + report.policyWarnings.map(Format.json).joined(separator: ",") + "]")
+        f.append("\"decode\":{\"packets\":\(report.decode.packets),\"decoded\":\(report.decode.decoded),\"skipped\":{"
+            + report.decode.skippedByReason.map { "\(Format.json($0.0.key)):\($0.1)" }.joined(separator: ",")
+            + "},\"unmatched_icmp_errors\":\(report.decode.unmatchedICMPErrors),\"flows\":\(report.decode.flowsCreated),"
+            + "\"peak_open_flows\":\(report.decode.peakActiveFlows)}")
+        f.append("\"malformed_messages\":{" + report.malformedMessages.sorted { $0.key < $1.key }.map { "\(Format.json($0.key)):\($0.value)" }.joined(separator: ",") + "}")
+        if let capture = report.capture {
+            f.append("\"capture\":{\"received\":\(capture.received),\"dropped_by_kernel\":\(capture.droppedByKernel),\"dropped_by_interface\":\(capture.droppedByInterface)}")
+        }
+        return "{" + f.joined(separator: ",\n") + "}\n"
+    }
+
+    static func input(_ input: InputEvidence) -> String {
+        let summary = InputSummaryJSON.object(input.report)
+        // Splice the digest into the input summary object.
+        return String(summary.dropLast()) + ",\"sha256\":\(input.sha256.map(Format.json) ?? "null"),\"size\":\(input.size.map(String.init) ?? "null")}"
+    }
+
+    public static func evidence(_ e: FlowEvidence) -> String {
+        var f = ["\"flow_id\":\(e.flowID)", "\"protocol\":\(Format.json(e.protocolName))",
+                 "\"initiator\":\(Format.json(e.initiator.description))"]
+        if let port = e.initiatorPort { f.append("\"initiator_port\":\(port)") }
+        f.append("\"responder\":\(Format.json(e.responder.description))")
+        if let port = e.responderPort { f.append("\"responder_port\":\(port)") }
+        f += ["\"state\":\(Format.json(e.state))", "\"initiator_reason\":\(Format.json(e.initiatorReason))",
+              "\"start\":\(Format.json(Format.timestamp(e.start)))", "\"end\":\(Format.json(Format.timestamp(e.end)))",
+              "\"packets\":\(e.packets)", "\"bytes\":\(e.bytes)", "\"community_id\":\(Format.json(e.communityID))"]
+        if let refusal = e.refusal { f.append("\"refusal\":\(Format.json(refusal))") }
+        if e.oneSided { f.append("\"one_sided\":true") }
+        if let vlan = e.vlan { f.append("\"vlan\":\(vlan)") }
+        return "{" + f.joined(separator: ",") + "}"
+    }
+
+    static func strings(_ list: [String]) -> String { "[" + list.map(Format.json).joined(separator: ",") + "]" }
+
+    static func rule(_ r: RuleResult) -> String {
+        var f = ["\"id\":\(Format.json(r.qualifiedID))", "\"system\":\(Format.json(r.system))",
+                 "\"purpose\":\(Format.json(r.purpose))", "\"ref\":\(Format.json(r.ref))", "\"required\":\(r.required)",
+                 "\"each\":\(r.each)", "\"from\":\(strings(r.from))", "\"to\":\(strings(r.to))",
+                 "\"services\":\(strings(r.services))", "\"direction\":\(Format.json(r.direction))",
+                 "\"status\":\(Format.json(r.status.rawValue))", "\"completed_flows\":\(r.completedFlows)",
+                 "\"attempted_flows\":\(r.attemptedFlows)", "\"unanswered_flows\":\(r.unansweredFlows)",
+                 "\"one_sided_flows\":\(r.oneSidedFlows)", "\"bytes\":\(r.bytes)"]
+        if let first = r.firstSeen { f.append("\"first_seen\":\(Format.json(Format.timestamp(first)))") }
+        if let last = r.lastSeen { f.append("\"last_seen\":\(Format.json(Format.timestamp(last)))") }
+        if let example = r.example { f.append("\"example\":\(evidence(example))") }
+        f.append("\"blocked_examples\":[" + r.blockedExamples.map(evidence).joined(separator: ",") + "]")
+        f.append("\"hosts_seen\":\(strings(r.hostsSeen.map(\.description)))")
+        f.append("\"hosts_missing\":\(strings(r.hostsMissing.map(\.description)))")
+        f.append("\"notes\":\(strings(r.notes))")
+        return "{" + f.joined(separator: ",") + "}"
+    }
+
+    static func group(_ g: UnexpectedGroup) -> String {
+        var f = ["\"initiator\":\(Format.json(g.initiator.description))", "\"initiator_names\":\(strings(g.initiatorNames))",
+                 "\"initiator_roles\":\(strings(g.initiatorRoles))", "\"responder\":\(Format.json(g.responder.description))",
+                 "\"responder_names\":\(strings(g.responderNames))", "\"responder_roles\":\(strings(g.responderRoles))",
+                 "\"service\":\(Format.json(g.service))", "\"protocol\":\(Format.json(g.protocolName))"]
+        if let port = g.port { f.append("\"port\":\(port)") }
+        f += ["\"flows\":\(g.flows)", "\"packets\":\(g.packets)", "\"bytes\":\(g.bytes)",
+              "\"first_seen\":\(Format.json(Format.timestamp(g.firstSeen)))", "\"last_seen\":\(Format.json(Format.timestamp(g.lastSeen)))",
+              "\"states\":{" + g.states.sorted { $0.key < $1.key }.map { "\(Format.json($0.key)):\($0.value)" }.joined(separator: ",") + "}",
+              "\"nearest_rule\":\(g.nearestRule.map(Format.json) ?? "null")", "\"oriented_by_rule\":\(g.orientedByRule)",
+              "\"example\":\(evidence(g.example))"]
+        return "{" + f.joined(separator: ",") + "}"
+    }
+}

@@ -1,0 +1,119 @@
+import Audit
+import Flows
+import Packets
+
+/// The audit report for people: per system, each rule's status and evidence; then unexpected
+/// flows (completed, then attempts), advisories, notes, scope and decode counts, and the verdict.
+public enum AuditText {
+    public static func render(_ report: AuditReport, failOn: Set<FindingCategory>, exitStatus: Int32, colour: Bool,
+                              names: (IPAddress) -> [String] = { _ in [] }) -> String {
+        let paint = Paint(enabled: colour)
+        var out = "flowaudit audit"
+        if let site = report.site { out += " — site \(site)" }
+        out += "\n\n"
+        out += InputSummaryText.render(inputs: report.inputs.map(\.report))
+        for warning in report.policyWarnings { out += "policy warning: \(warning)\n" }
+        if let capture = report.capture {
+            out += "live capture: \(capture.received) packets received, \(capture.droppedByKernel) dropped by the kernel, "
+                + "\(capture.droppedByInterface) dropped by the interface\n"
+            if capture.droppedByKernel + capture.droppedByInterface > 0 {
+                out += paint.red("  packets were dropped: missing and blocked verdicts may be wrong (flows may have passed unseen)") + "\n"
+            }
+        }
+        func host(_ address: IPAddress, _ extra: [String] = []) -> String {
+            var list = extra
+            for name in names(address) where !list.contains(name) { list.append(name) }
+            return list.isEmpty ? address.description : "\(address) (\(list.prefix(3).joined(separator: ", "))\(list.count > 3 ? ", …" : ""))"
+        }
+        for system in report.systems {
+            out += "\n" + paint.bold("== \(system.system): \(system.title)") + "  [\(system.file)]\n"
+            for rule in report.rules where rule.system == system.system {
+                let label: String
+                switch rule.status {
+                case .observed: label = paint.green("observed")
+                case .blocked: label = paint.red("BLOCKED")
+                case .missing: label = paint.red("MISSING")
+                case .partial: label = paint.red("PARTIAL")
+                case .notSeen: label = "not seen"
+                case .unbound: label = paint.yellow("unbound")
+                }
+                out += "  " + Format.column(label, colour ? 17 : 9) + " " + rule.qualifiedID
+                    + (rule.required ? "" : " (optional)") + "  " + rule.services.joined(separator: " ")
+                    + "  " + rule.from.joined(separator: ",") + " -> " + rule.to.joined(separator: ",")
+                    + (rule.direction == "both" ? " (both ways)" : "") + "\n"
+                out += "      \(rule.purpose) — \(rule.ref)\n"
+                if let e = rule.example {
+                    out += "      \(rule.completedFlows + rule.unansweredFlows) flow\(rule.completedFlows + rule.unansweredFlows == 1 ? "" : "s")"
+                        + (rule.attemptedFlows > 0 ? ", \(rule.attemptedFlows) refused" : "")
+                        + ", e.g. \(host(e.initiator)) -> \(host(e.responder)) \(service(e)) \(e.state) at \(Format.timestamp(e.start))\n"
+                }
+                if rule.status == .blocked || (rule.attemptedFlows > 0 && rule.example == nil) {
+                    for e in rule.blockedExamples {
+                        out += "      \(host(e.initiator)) -> \(host(e.responder)) \(service(e)): \(e.refusal ?? e.state) at \(Format.timestamp(e.start))\n"
+                    }
+                }
+                if !rule.hostsMissing.isEmpty {
+                    out += "      hosts missing: " + rule.hostsMissing.map { host($0) }.joined(separator: ", ") + "\n"
+                }
+                if rule.status == .missing { out += "      no flow seen\n" }
+                for note in rule.notes { out += "      note: \(note)\n" }
+            }
+        }
+        out += "\n" + paint.bold("Unexpected flows (completed): \(report.unexpected.count)") + "\n"
+        for group in report.unexpected { out += groupText(group, host: host, paint: paint) }
+        out += "\n" + paint.bold("Unexpected attempts (never completed — stopped before the responder answered): \(report.attempts.count)") + "\n"
+        for group in report.attempts { out += groupText(group, host: host, paint: paint) }
+        out += "\n" + paint.bold("Advisories: \(report.advisories.count)") + "\n"
+        for advisory in report.advisories {
+            out += "  " + paint.yellow(advisory.kind.rawValue) + "  \(advisory.message)"
+                + (advisory.flows > 1 ? " (\(advisory.flows) flows)" : "") + (advisory.reference.map { " [\($0)]" } ?? "") + "\n"
+        }
+        if !report.documentNotes.isEmpty {
+            out += "\nDocument requirements traffic cannot show:\n"
+            for note in report.documentNotes { out += "  \(note.system): \(note.note)\n" }
+        }
+        out += "\nscope: \(report.inScopeFlows) flows in scope, \(report.outOfScopeFlows) out of scope (\(report.outOfScopePackets) packets)"
+        if report.oneSidedFlows > 0 { out += "; \(report.oneSidedFlows) seen in one direction only (one-sided capture)" }
+        out += "\n"
+        let counts = report.counts
+        let summary = FindingCategory.allCases.map { "\(counts[$0, default: 0]) \($0.rawValue)" }.joined(separator: ", ")
+        let failing = FindingCategory.allCases.filter { failOn.contains($0) && counts[$0, default: 0] > 0 }
+        out += "\nresult: \(summary)\n"
+        out += failing.isEmpty
+            ? paint.green("PASS") + ": nothing at or above --fail-on (\(failOn.map(\.rawValue).sorted().joined(separator: ",")))\n"
+            : paint.red("FAIL") + ": \(failing.map(\.rawValue).joined(separator: ", ")) (exit \(exitStatus))\n"
+        return out
+    }
+
+    static func service(_ e: FlowEvidence) -> String {
+        e.responderPort.map { "\(e.protocolName)/\($0)" } ?? e.protocolName
+    }
+
+    static func groupText(_ g: UnexpectedGroup, host: (IPAddress, [String]) -> String, paint: Paint) -> String {
+        var out = "  \(host(g.initiator, g.initiatorNames)) -> \(host(g.responder, g.responderNames)) \(g.service)"
+        out += "  \(g.flows) flow\(g.flows == 1 ? "" : "s"), \(g.packets) packets, \(g.bytes) bytes, "
+            + "\(Format.timestamp(g.firstSeen)) to \(Format.timestamp(g.lastSeen))\n"
+        let states = g.states.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        out += "      states: \(states)"
+        if let refusal = g.example.refusal, g.example.state != "established" { out += "; \(refusal)" }
+        out += "\n"
+        if !g.initiatorRoles.isEmpty || !g.responderRoles.isEmpty {
+            out += "      roles: \(g.initiatorRoles.isEmpty ? "-" : g.initiatorRoles.joined(separator: ",")) -> "
+                + "\(g.responderRoles.isEmpty ? "-" : g.responderRoles.joined(separator: ","))\n"
+        }
+        if let nearest = g.nearestRule { out += "      nearest rule: \(nearest)\n" }
+        if g.orientedByRule { out += "      first seen mid-stream: oriented by the rules\n" }
+        out += "      community id: \(g.example.communityID)\n"
+        return out
+    }
+}
+
+/// ANSI colour, only when writing to a terminal.
+struct Paint {
+    var enabled: Bool
+    func wrap(_ text: String, _ code: String) -> String { enabled ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+    func red(_ text: String) -> String { wrap(text, "31;1") }
+    func green(_ text: String) -> String { wrap(text, "32") }
+    func yellow(_ text: String) -> String { wrap(text, "33") }
+    func bold(_ text: String) -> String { wrap(text, "1") }
+}

@@ -1,0 +1,144 @@
+import ArgumentParser
+import Audit
+import Flows
+import Packets
+import Policy
+import Reports
+
+/// Report formats of `flowaudit audit` and `flowaudit live`.
+enum AuditFormat: String, CaseIterable, ExpressibleByArgument {
+    case text, json
+}
+
+extension FindingCategory: ExpressibleByArgument {}
+
+/// Options shared by `audit` and `live`: the policy, the report and the exit policy.
+struct AuditOptions: ParsableArguments {
+    @Option(help: "Site binding (YAML): where this deployment's roles live; names its rule files.")
+    var site: String
+
+    @Option(name: .customLong("rules"), parsing: .upToNextOption, help: "More rule files to load with the site's.")
+    var rules: [String] = []
+
+    @Option(help: "Report format.")
+    var format: AuditFormat = .text
+
+    @Option(help: "Write the report to this file instead of standard output.")
+    var output: String = "-"
+
+    @Option(name: .customLong("fail-on"), help: ArgumentHelp(
+        "Finding categories that make the exit status 1, comma separated (unexpected, attempt, missing, blocked, advisory), or 'none'."))
+    var failOn: String = "unexpected,missing,blocked"
+
+    @Flag(name: .customLong("no-color"), help: "Never colour the text report.")
+    var noColour = false
+
+    func validate() throws {
+        _ = try failOnCategories()
+    }
+
+    func failOnCategories() throws -> Set<FindingCategory> {
+        if failOn == "none" || failOn.isEmpty { return [] }
+        var set: Set<FindingCategory> = []
+        for word in failOn.split(separator: ",") {
+            let name = String(word).trimmed()
+            guard let category = FindingCategory(rawValue: name) else {
+                throw ValidationError("Unknown --fail-on category '\(name)': use \(FindingCategory.allCases.map(\.rawValue).joined(separator: ", ")) or none.")
+            }
+            set.insert(category)
+        }
+        return set
+    }
+
+    /// Loads and compiles the policy; prints its diagnostics; exits 2 on errors.
+    func loadPolicy() throws -> (CompiledPolicy, warnings: [String], files: [PolicyFileEvidence]) {
+        let loaded = PolicyLoader().load(site: site, rules: rules)
+        // Errors always go to standard error; warnings too when the report is not text on the
+        // terminal (the text report lists them itself).
+        for diagnostic in loaded.diagnostics where diagnostic.severity == .error || format == .json || output != "-" {
+            printError("\(diagnostic)")
+        }
+        if loaded.hasErrors {
+            printError("the rules or the site are invalid: nothing was audited (run 'flowaudit lint' for details)")
+            throw ExitCode(2)
+        }
+        var files = [PolicyFileEvidence(path: site, kind: "site", sha256: SHA256.file(site)?.digest)]
+        for set in loaded.policy.ruleSets {
+            files.append(PolicyFileEvidence(path: set.file, kind: "rules", sha256: SHA256.file(set.file)?.digest))
+        }
+        let warnings = loaded.diagnostics.filter { $0.severity != .error }.map(\.description)
+        return (CompiledPolicy(loaded.policy), warnings, files)
+    }
+
+    /// Renders the report, writes it, and returns the exit status for it.
+    func finish(_ report: AuditReport, auditor: Auditor, inputError: Bool) throws -> Int32 {
+        let categories = try failOnCategories()
+        let counts = report.counts
+        let failing = categories.contains { counts[$0, default: 0] > 0 }
+        let status: Int32 = inputError ? 2 : (failing ? 1 : 0)
+        let out = try ReportOutput(path: output)
+        switch format {
+        case .json:
+            out.write(AuditJSON.render(report, failOn: categories, exitStatus: status))
+        case .text:
+            let names = auditor.names
+            out.write(AuditText.render(report, failOn: categories, exitStatus: status, colour: out.isTerminal && !noColour,
+                                       names: { address in names.allBindings(of: address).map(\.name) }))
+        }
+        out.flush()
+        return status
+    }
+}
+
+extension String {
+    func trimmed() -> String {
+        var s = Substring(self)
+        while s.first == " " { s.removeFirst() }
+        while s.last == " " { s.removeLast() }
+        return String(s)
+    }
+}
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Audit captures against the vendor rules bound to a site.",
+        discussion: """
+            Reads the captures as one continuous capture, groups packets into flows and decides \
+            each flow when it ends: allowed by which rules, unexpected, or out of scope. Reports \
+            every rule's status (observed, blocked, missing, partial, unbound), unexpected flows and \
+            attempts, and advisories. Exit status: 0 when nothing at or above --fail-on was found, \
+            1 when something was, 2 for invalid input (the report is still written for what could be read).
+            """
+    )
+
+    @Argument(help: "Capture files (pcap or pcapng); - reads standard input.")
+    var captures: [String]
+
+    @OptionGroup var options: AuditOptions
+    @OptionGroup var timeouts: TimeoutOptions
+
+    func run() throws {
+        let (policy, warnings, files) = try options.loadPolicy()
+        var configuration = AuditConfiguration()
+        configuration.meter.tcpIdleTimeout = timeouts.configuration.tcpIdleTimeout
+        configuration.meter.otherIdleTimeout = timeouts.configuration.otherIdleTimeout
+        let auditor = Auditor(policy: policy, configuration: configuration)
+        let inputs = auditor.run(paths: captures)
+        var inputError = false
+        var evidence: [InputEvidence] = []
+        for input in inputs {
+            for warning in input.summary.warnings { printError("warning: \(warning)") }
+            if let error = input.error ?? input.summary.error {
+                printError("error: \(error)")
+                inputError = true
+            }
+            let digest = input.summary.path == "-" ? nil : SHA256.file(input.summary.path)
+            evidence.append(InputEvidence(report: input, sha256: digest?.digest, size: digest?.size))
+        }
+        let report = auditor.report(inputs: evidence, policyFiles: files, policyWarnings: warnings,
+                                    commandLine: CommandLine.arguments, toolVersion: FlowAuditVersion.string)
+        let status = try options.finish(report, auditor: auditor, inputError: inputError)
+        if status != 0 { throw ExitCode(status) }
+    }
+}

@@ -1,0 +1,244 @@
+<<<<<<< HEAD
+import PacketBuilder
+import Packets
+import Testing
+@testable import Flows
+
+let client = IPAddress("10.0.0.5")!
+let server = IPAddress("10.0.0.2")!
+let firewall = IPAddress("10.0.0.1")!
+
+/// Collects the flows a meter hands on.
+final class FlowSink {
+    var flows: [Flow] = []
+}
+
+/// Runs timed frames through a meter (Ethernet unless `linkType` says otherwise) and returns the
+/// ended flows, in the order they ended.
+func meter(_ frames: [TimedFrame], linkType: LinkType = .ethernet, configure: (inout FlowMeter) -> Void = { _ in }) -> (flows: [Flow], statistics: FlowMeterStatistics) {
+    let sink = FlowSink()
+    var meter = FlowMeter(seed: 1) { flow in sink.flows.append(copy flow) }
+    configure(&meter)
+    for timed in frames {
+        let record = CapturedPacket(timestamp: timed.timestamp, capturedLength: timed.frame.count,
+                                    originalLength: timed.frame.count, linkType: linkType, dataOffset: 0, fileOffset: 0)
+        meter.processPacket(record, timed.frame.span)
+        meter.expireIdleFlows()
+    }
+    meter.finish()
+    return (sink.flows, meter.statistics)
+}
+
+let conversation = Conversation()
+let second: Int64 = 1_000_000_000
+
+@Suite struct FlowMeterTests {
+    @Test func handshakeAndCloseMakeOneClosedFlow() {
+        let frames = conversation.tcpSession(client: Endpoint(client, 40000), server: Endpoint(server, 443), at: 1_000 * second,
+                                             clientData: [[1, 2, 3]], serverData: [[4, 5, 6, 7]])
+        let (flows, stats) = meter(frames)
+        #expect(flows.count == 1)
+        let flow = flows[0]
+        #expect(flow.initiator == client && flow.initiatorPort == 40000 && flow.responder == server && flow.responderPort == 443)
+        #expect(flow.state == .closed && flow.initiatorReason == .syn && flow.endReason == .fin)
+        #expect(flow.initiatorPayloadBytes == 3 && flow.responderPayloadBytes == 4)
+        #expect(flow.initiatorPackets + flow.responderPackets == UInt64(frames.count))
+        #expect(flow.history.hasPrefix("Sh"))
+        #expect(stats.flowsCreated == 1 && stats.decoded == UInt64(frames.count))
+    }
+
+    @Test func refusedAttemptsHaveTheirStates() {
+        let noAnswer = conversation.tcpUnanswered(client: Endpoint(client, 40001), server: Endpoint(server, 25), at: 0)
+        let rejected = conversation.tcpRejected(client: Endpoint(client, 40002), server: Endpoint(server, 25), at: second)
+        let unreachable = conversation.tcpUnreachable(client: Endpoint(client, 40003), server: Endpoint(server, 25),
+                                                      firewall: firewall, at: 2 * second, code: 13)
+        let (flows, _) = meter(TimedFrame.merge([noAnswer, rejected, unreachable]))
+        let byPort = Dictionary(uniqueKeysWithValues: flows.map { ($0.initiatorPort, $0) })
+        #expect(flows.count == 3)
+        #expect(byPort[40001]?.state == .attempted && byPort[40001]?.initiatorPackets == 3)
+        #expect(byPort[40002]?.state == .rejected && byPort[40002]?.rstSenderIsInitiator == false)
+        #expect(byPort[40003]?.state == .unreachable && byPort[40003]?.icmpErrorReporter == firewall)
+        #expect(byPort[40003]?.icmpErrorType == 3 && byPort[40003]?.icmpErrorCode == 13)
+        #expect(flows.allSatisfy { !$0.isCompleted })
+    }
+
+    @Test func midstreamFlowIsOrientedByPort() {
+        let frames = conversation.tcpMidstream(client: Endpoint(client, 51000), server: Endpoint(server, 389), at: 0,
+                                               clientData: [[1]], serverData: [[2]])
+        // Make the server's packet come first: the port heuristic must still find the client.
+        let reversed = frames.filter { $0.frame.count > 0 }
+        let (flows, _) = meter(reversed)
+        #expect(flows.count == 1)
+        #expect(flows[0].state == .midstream && flows[0].responderPort == 389)
+        #expect(flows[0].initiatorReason == .wellKnownPort || flows[0].initiatorReason == .firstPacket)
+        let (hinted, _) = meter(reversed) { meter in
+            meter.orientationHint = { a, _, b, _, _ in a == server && b == client ? false : (a == client ? true : nil) }
+        }
+        #expect(hinted[0].initiator == client && hinted[0].initiatorReason == .rule)
+    }
+
+    @Test func udpAnsweredUnansweredAndReversed() {
+        let exchange = conversation.udpExchange(client: Endpoint(client, 53000), server: Endpoint(server, 53), at: 0, request: [1], response: [2])
+        let stream = conversation.udpStream(source: Endpoint(client, 53001), destination: Endpoint(server, 514), at: 0, payloads: [[1], [2]])
+        let (flows, _) = meter(TimedFrame.merge([exchange, stream]))
+        let byPort = Dictionary(uniqueKeysWithValues: flows.map { ($0.responderPort, $0) })
+        #expect(byPort[53]?.state == .answered && byPort[53]?.initiator == client)
+        #expect(byPort[514]?.state == .unanswered && byPort[514]?.initiatorPackets == 2)
+        // A response seen without its query: the well-known port side is the responder.
+        let (replyOnly, _) = meter([exchange[1]])
+        #expect(replyOnly[0].initiator == client && replyOnly[0].responderPort == 53 && replyOnly[0].initiatorReason == .wellKnownPort)
+    }
+
+    @Test func tupleReuseAfterCloseStartsANewFlow() {
+        let first = conversation.tcpSession(client: Endpoint(client, 40000), server: Endpoint(server, 80), at: 0)
+        let again = conversation.tcpSession(client: Endpoint(client, 40000), server: Endpoint(server, 80), at: second, clientISN: 99999)
+        let (flows, stats) = meter(first + again)
+        #expect(flows.count == 2 && stats.flowsCreated == 2)
+        #expect(flows.allSatisfy { $0.state == .closed })
+    }
+
+    @Test func idleTimeoutSplitsAndBoundsTheTable() {
+        var frames: [TimedFrame] = []
+        for i in 0..<50 {
+            frames += conversation.udpStream(source: Endpoint(client, UInt16(20000 + i)), destination: Endpoint(server, 123),
+                                             at: Int64(i) * 120 * second, payloads: [[1]])
+        }
+        let (flows, stats) = meter(frames)
+        #expect(flows.count == 50)
+        #expect(stats.peakActiveFlows <= 2)
+        #expect(flows.filter { $0.endReason == .idle }.count == 49)
+    }
+
+    @Test func fragmentsJoinTheirFlowInAnyOrder() {
+        let pieces = Frame.ethernet().ipv4(source: client, destination: server, identification: 9, dontFragment: false)
+            .fragments(.udp(UDPSpec(sourcePort: 6000, destinationPort: 7000, payload: Array(repeating: 1, count: 120))), fragmentSize: 48)
+        let inOrder = pieces.enumerated().map { TimedFrame(timestamp: Int64($0.offset), frame: $0.element) }
+        let (flows, _) = meter(inOrder)
+        #expect(flows.count == 1 && flows[0].initiatorPackets == UInt64(pieces.count) && flows[0].responderPort == 7000)
+        let reversed = pieces.reversed().enumerated().map { TimedFrame(timestamp: Int64($0.offset), frame: $0.element) }
+        let (flows2, _) = meter(reversed)
+        #expect(flows2.count == 1 && flows2[0].initiatorPackets == UInt64(pieces.count))
+    }
+
+    @Test func echoFlowsAndCommunityIDs() {
+        let echo = conversation.icmpEcho(client: client, server: server, at: 0)
+        let (flows, _) = meter(echo)
+        #expect(flows.count == 1 && flows[0].state == .answered && flows[0].initiator == client)
+        #expect(flows[0].icmpType == 8)
+    }
+
+    @Test func hostileFramesNeverTrap() {
+        let base = conversation.tcpSession(client: Endpoint(client, 1), server: Endpoint(server, 2), at: 0, clientData: [[1, 2, 3]])
+        var generator = SplitMix(seed: 7)
+        var mutated: [TimedFrame] = []
+        for round in 0..<400 {
+            var frame = base[round % base.count].frame
+            for _ in 0..<3 { frame[Int(generator.next() % UInt64(frame.count))] = UInt8(truncatingIfNeeded: generator.next()) }
+            mutated.append(TimedFrame(timestamp: Int64(round), frame: Array(frame.prefix(Int(generator.next() % UInt64(frame.count + 1))))))
+        }
+        let (_, stats) = meter(mutated)
+        #expect(stats.packets == 400)
+        #expect(stats.decoded + stats.skipped.reduce(0, +) == 400)
+    }
+}
+
+/// A tiny deterministic generator for mutation tests.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+=======
+import Flows
+import Packets
+import Testing
+
+/// A raw-IPv4 TCP segment (link type 228), built byte by byte: 20-byte IPv4 header, 20-byte TCP header.
+private func tcpSegment(from source: [UInt8], _ sourcePort: UInt16, to destination: [UInt8], _ destinationPort: UInt16,
+                        flags: UInt8, sequence: UInt32, acknowledgment: UInt32 = 0) -> [UInt8] {
+    var ip: [UInt8] = [0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0]
+    ip += source + destination
+    var tcp: [UInt8] = [UInt8(sourcePort >> 8), UInt8(sourcePort & 0xFF),
+                        UInt8(destinationPort >> 8), UInt8(destinationPort & 0xFF)]
+    for value in [sequence, acknowledgment] {
+        tcp += [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)]
+    }
+    tcp += [0x50, flags, 0xFF, 0xFF, 0, 0, 0, 0]
+    return ip + tcp
+}
+
+private let client: [UInt8] = [192, 168, 0, 4]
+private let server: [UInt8] = [212, 227, 15, 188]
+private let syn: UInt8 = 0x02
+private let rst: UInt8 = 0x04
+private let rstAck: UInt8 = 0x14
+private let synAck: UInt8 = 0x12
+private let ack: UInt8 = 0x10
+private let finAck: UInt8 = 0x11
+
+/// Runs `frames` (timestamps in milliseconds) through a meter and returns the flows as they ended.
+private func meter(_ frames: [(Int64, [UInt8])]) -> [Flow] {
+    var ended: [Flow] = []
+    var meter = FlowMeter(seed: 1) { flow in ended.append(copy flow) }
+    for (milliseconds, frame) in frames {
+        let record = CapturedPacket(timestamp: milliseconds * 1_000_000, capturedLength: frame.count,
+                                    originalLength: frame.count, linkType: .ipv4, dataOffset: 0, fileOffset: 0)
+        meter.processPacket(record, frame.span)
+    }
+    meter.finish()
+    return ended
+}
+
+@Test func synRetriedWithSameISNAfterRefusalIsOneRejectedFlow() {
+    // A refused connect retried twice with the same ISN (as Windows does) is one attempt.
+    var frames: [(Int64, [UInt8])] = []
+    for attempt in 0..<3 {
+        let t = Int64(attempt) * 500
+        frames.append((t, tcpSegment(from: client, 26242, to: server, 110, flags: syn, sequence: 3_145_310_914)))
+        frames.append((t + 50, tcpSegment(from: server, 110, to: client, 26242, flags: rstAck, sequence: 0,
+                                          acknowledgment: 3_145_310_915)))
+    }
+    let flows = meter(frames)
+    #expect(flows.count == 1)
+    #expect(flows.first?.state == .rejected)
+    #expect(flows.first?.initiatorPackets == 3)
+    #expect(flows.first?.responderPackets == 3)
+}
+
+@Test func synRetriedAfterStaleAckAndResetContinuesTheAttempt() {
+    // The SYN draws a stale ACK, the client resets it and retransmits the same SYN, which is then
+    // answered; the connection runs and closes: one closed flow.
+    let isn: UInt32 = 561_364_818
+    let flows = meter([
+        (0, tcpSegment(from: client, 59621, to: server, 443, flags: syn, sequence: isn)),
+        (18, tcpSegment(from: server, 443, to: client, 59621, flags: ack, sequence: 1_272_121_215,
+                        acknowledgment: 3_058_576_675)),
+        (19, tcpSegment(from: client, 59621, to: server, 443, flags: rst, sequence: 3_058_576_675)),
+        (3061, tcpSegment(from: client, 59621, to: server, 443, flags: syn, sequence: isn)),
+        (3079, tcpSegment(from: server, 443, to: client, 59621, flags: synAck, sequence: 1000, acknowledgment: isn + 1)),
+        (3080, tcpSegment(from: client, 59621, to: server, 443, flags: ack, sequence: isn + 1, acknowledgment: 1001)),
+        (4000, tcpSegment(from: client, 59621, to: server, 443, flags: finAck, sequence: isn + 1, acknowledgment: 1001)),
+        (4001, tcpSegment(from: server, 443, to: client, 59621, flags: finAck, sequence: 1001, acknowledgment: isn + 2)),
+    ])
+    #expect(flows.count == 1)
+    #expect(flows.first?.state == .closed)
+    #expect(flows.first?.endReason == .fin)
+}
+
+@Test func synWithNewISNAfterRefusalIsANewFlow() {
+    let flows = meter([
+        (0, tcpSegment(from: client, 26242, to: server, 110, flags: syn, sequence: 100)),
+        (50, tcpSegment(from: server, 110, to: client, 26242, flags: rstAck, sequence: 0, acknowledgment: 101)),
+        (500, tcpSegment(from: client, 26242, to: server, 110, flags: syn, sequence: 9_000)),
+        (550, tcpSegment(from: server, 110, to: client, 26242, flags: rstAck, sequence: 0, acknowledgment: 9_001)),
+    ])
+    #expect(flows.count == 2)
+    #expect(flows.allSatisfy { $0.state == .rejected })
+    #expect(flows.allSatisfy { $0.endReason == .rst || $0.endReason == .reused })
+>>>>>>> corpus
+}

@@ -1,0 +1,85 @@
+import Testing
+@testable import Policy
+
+@Suite struct PolicyLinterTests {
+    static func lint(_ rules: String, site: String? = nil) -> [String] {
+        var files = ["r.yaml": rules]
+        if let site { files["site.yaml"] = site }
+        let result = Fixtures.loader(files).load(site: site == nil ? nil : "site.yaml", rules: ["r.yaml"])
+        return PolicyLinter.check(result.policy).sortedForDisplay.map(\.description)
+    }
+
+    static let head = """
+        system: l
+        title: Lint
+        source: Test
+        roles:
+          a: { description: A }
+          b: { description: B }
+          c: { description: C }
+        rules:
+
+        """
+
+    @Test func shadowedRule() {
+        let text = Self.head + """
+              - { id: wide, purpose: Wide, from: [a, c], to: b, services: [tcp/1000-2000], direction: both, ref: t }
+              - { id: narrow, purpose: Narrow, from: a, to: b, services: [tcp/1500], ref: t }
+              - { id: reverse, purpose: Reverse, from: b, to: a, services: [tcp/1200], ref: t }
+            """
+        #expect(Self.lint(text) == [
+            "r.yaml:10:5: warning: rule 'l/narrow' is shadowed by 'l/wide' (r.yaml:9:5): every flow it allows, that rule allows too",
+            "r.yaml:11:5: warning: rule 'l/reverse' is shadowed by 'l/wide' (r.yaml:9:5): every flow it allows, that rule allows too",
+        ])
+    }
+
+    @Test func laterRuleShadowingAnEarlierOne() {
+        let text = Self.head + """
+              - { id: narrow, purpose: Narrow, from: a, to: b, services: [udp/53], ref: t }
+              - { id: wide, purpose: Wide, from: a, to: [b, c], services: [tcp+udp/53], ref: t }
+            """
+        #expect(Self.lint(text) == [
+            "r.yaml:9:5: warning: rule 'l/narrow' is shadowed by 'l/wide' (r.yaml:10:5): every flow it allows, that rule allows too",
+        ])
+    }
+
+    @Test func identicalRules() {
+        let text = Self.head + """
+              - { id: one, purpose: One, from: a, to: b, services: [tcp/22], ref: t }
+              - { id: two, purpose: Two, from: a, to: b, services: [tcp/22], ref: t }
+            """
+        #expect(Self.lint(text) == ["r.yaml:10:5: warning: rule 'l/two' allows exactly what 'l/one' allows (r.yaml:9:5)"])
+    }
+
+    @Test func overlappingRules() {
+        let text = Self.head + """
+              - { id: one, purpose: One, from: [a, c], to: b, services: [tcp/100-200], ref: t }
+              - { id: two, purpose: Two, from: a, to: b, services: [tcp/150-250], ref: t }
+              - { id: apart, purpose: Apart, from: a, to: b, services: [tcp/300], ref: t }
+            """
+        #expect(Self.lint(text) == ["r.yaml:10:5: warning: rule 'l/two' overlaps 'l/one' (r.yaml:9:5): some flows are allowed by both"])
+    }
+
+    @Test func broadRules() {
+        let text = Self.head + """
+              - { id: everything, purpose: All, from: a, to: b, services: [tcp/1-65535], ref: t }
+              - { id: anywhere, purpose: Any, from: c, to: c, services: [udp/9], ref: t }
+            """
+        let site = "site: s\nrules: []\nroles:\n  a: [10.0.0.1]\n  b: [10.0.0.2]\n  c: [any]\n"
+        #expect(Self.lint(text, site: site) == [
+            "r.yaml:9:5: warning: rule 'l/everything' is overly broad: tcp/1-65535 allows every port",
+            "r.yaml:10:5: warning: rule 'l/anywhere' is overly broad: it allows any host to any host",
+        ])
+    }
+
+    @Test func anyCoversOtherRoles() {
+        let text = Self.head + """
+              - { id: open, purpose: Open, from: a, to: c, services: [tcp/443], ref: t }
+              - { id: specific, purpose: Specific, from: a, to: b, services: [tcp/443], ref: t }
+            """
+        let site = "site: s\nroles:\n  a: [10.0.0.1]\n  b: [10.0.0.2]\n  c: [any]\n"
+        #expect(Self.lint(text, site: site) == [
+            "r.yaml:10:5: warning: rule 'l/specific' is shadowed by 'l/open' (r.yaml:9:5): every flow it allows, that rule allows too",
+        ])
+    }
+}
