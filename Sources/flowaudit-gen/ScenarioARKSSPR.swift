@@ -5,29 +5,29 @@ import Packets
 
 /// The ARKSSPR site's addresses: the only place they are written.
 enum ARKSSPRAddresses {
-    static let nodeA: IPAddress = "10.10.0.11"
-    static let nodeB: IPAddress = "2001:db8:10::12"
-    static let dmz: IPAddress = "192.168.50.10"
-    static let dmzFirewall: IPAddress = "192.168.50.1"
-    static let dc: IPAddress = "10.10.0.2"
-    static let dcV6: IPAddress = "2001:db8:10::2"
-    static let ntp: IPAddress = "10.10.0.5"
-    static let ntpV6: IPAddress = "2001:db8:10::5"
-    static let mail: IPAddress = "10.10.0.25"
-    static let database: IPAddress = "10.10.0.30"
-    static let syslog: IPAddress = "10.10.0.40"
-    static let smsProvider: IPAddress = "203.0.113.80"
+    static let nodeA = IPAddress(parsing: "10.10.0.11")
+    static let nodeB = IPAddress(parsing: "2001:db8:10::12")
+    static let dmz = IPAddress(parsing: "192.168.50.10")
+    static let dmzFirewall = IPAddress(parsing: "192.168.50.1")
+    static let dc = IPAddress(parsing: "10.10.0.2")
+    static let dcV6 = IPAddress(parsing: "2001:db8:10::2")
+    static let ntp = IPAddress(parsing: "10.10.0.5")
+    static let ntpV6 = IPAddress(parsing: "2001:db8:10::5")
+    static let mail = IPAddress(parsing: "10.10.0.25")
+    static let database = IPAddress(parsing: "10.10.0.30")
+    static let syslog = IPAddress(parsing: "10.10.0.40")
+    static let smsProvider = IPAddress(parsing: "203.0.113.80")
     static let clientsV4 = "10.20.0.0/24"
     static let clientsV6 = "2001:db8:20::/64"
-    static let client: IPAddress = "10.20.0.50"
-    static let clientV6: IPAddress = "2001:db8:20::50"
-    static let otherClient: IPAddress = "10.20.0.60"
-    static let clientsGateway: IPAddress = "10.20.0.1"
-    static let internetClient: IPAddress = "81.2.69.142"
-    static let unlistedHost: IPAddress = "93.184.216.34"
-    static let license: IPAddress = "203.0.113.10"
-    static let licenseV6: IPAddress = "2001:db8:ffff::10"
-    static let telemetry: IPAddress = "203.0.113.99"
+    static let client = IPAddress(parsing: "10.20.0.50")
+    static let clientV6 = IPAddress(parsing: "2001:db8:20::50")
+    static let otherClient = IPAddress(parsing: "10.20.0.60")
+    static let clientsGateway = IPAddress(parsing: "10.20.0.1")
+    static let internetClient = IPAddress(parsing: "81.2.69.142")
+    static let unlistedHost = IPAddress(parsing: "93.184.216.34")
+    static let license = IPAddress(parsing: "203.0.113.10")
+    static let licenseV6 = IPAddress(parsing: "2001:db8:ffff::10")
+    static let telemetry = IPAddress(parsing: "203.0.113.99")
     static let licenseName = "license.arksoft.com.tr"
     static let unlistedName = "telemetry.arksoft.com.tr"
     static let clientsVLAN: UInt16 = 20
@@ -140,6 +140,6 @@ private func buildARKSSPR(_ b: inout ScenarioBuilder) {
     b.tcp(A.client, A.otherClient, 445, link: clients, "out of scope: client to client file sharing")
     b.ping(A.client, A.clientsGateway, link: clients, "out of scope: a client pings its gateway")
     b.udp(A.client, clientPort: 123, A.ntp, 123, link: clients, "out of scope: a client synchronising time")
-    b.dns(A.client, A.dc, "intranet.corp.example", answers: [.a("intranet.corp.example", "10.10.0.80")], link: clients,
+    b.dns(A.client, A.dc, "intranet.corp.example", answers: [.a("intranet.corp.example", IPAddress(parsing: "10.10.0.80"))], link: clients,
           "out of scope: a client's DNS query")
 }

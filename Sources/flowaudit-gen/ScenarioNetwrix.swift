@@ -6,26 +6,26 @@ import Packets
 
 /// The Privilege Secure site's addresses: the only place they are written.
 enum NetwrixAddresses {
-    static let server: IPAddress = "10.30.0.10"
-    static let serverV6: IPAddress = "2001:db8:30::10"
-    static let dc1: IPAddress = "10.30.0.2"
-    static let dc2: IPAddress = "10.30.0.3"
+    static let server = IPAddress(parsing: "10.30.0.10")
+    static let serverV6 = IPAddress(parsing: "2001:db8:30::10")
+    static let dc1 = IPAddress(parsing: "10.30.0.2")
+    static let dc2 = IPAddress(parsing: "10.30.0.3")
     static let adminsV4 = "10.40.0.0/24"
     static let adminsV6 = "2001:db8:40::/64"
-    static let admin1: IPAddress = "10.40.0.20"
-    static let admin2: IPAddress = "10.40.0.31"
-    static let adminV6: IPAddress = "2001:db8:40::25"
+    static let admin1 = IPAddress(parsing: "10.40.0.20")
+    static let admin2 = IPAddress(parsing: "10.40.0.31")
+    static let adminV6 = IPAddress(parsing: "2001:db8:40::25")
     static let windowsHosts = "10.50.0.0/24"
-    static let windows1: IPAddress = "10.50.0.15"
+    static let windows1 = IPAddress(parsing: "10.50.0.15")
     static let linuxHosts = "10.60.0.0/24"
-    static let linux1: IPAddress = "10.60.0.30"
-    static let linuxFirewall: IPAddress = "10.60.0.1"
-    static let remoteProxy: IPAddress = "10.70.0.20"
-    static let remoteActionService: IPAddress = "10.70.0.21"
-    static let graph: IPAddress = "198.51.100.40"
-    static let login: IPAddress = "198.51.100.41"
-    static let azureManagement: IPAddress = "198.51.100.77"
-    static let unlistedHost: IPAddress = "93.184.216.34"
+    static let linux1 = IPAddress(parsing: "10.60.0.30")
+    static let linuxFirewall = IPAddress(parsing: "10.60.0.1")
+    static let remoteProxy = IPAddress(parsing: "10.70.0.20")
+    static let remoteActionService = IPAddress(parsing: "10.70.0.21")
+    static let graph = IPAddress(parsing: "198.51.100.40")
+    static let login = IPAddress(parsing: "198.51.100.41")
+    static let azureManagement = IPAddress(parsing: "198.51.100.77")
+    static let unlistedHost = IPAddress(parsing: "93.184.216.34")
     static let adminsVLAN: UInt16 = 40
     static let windowsVLAN: UInt16 = 50
 }
@@ -139,7 +139,7 @@ private func buildNetwrix(_ b: inout ScenarioBuilder) {
 
     // Out of scope.
     b.tcp(N.admin1, N.windows1, 3389, link: admins, "out of scope: an administrator bypassing the proxy")
-    b.dns(N.admin1, N.dc1, "fileserver.corp.example", answers: [.a("fileserver.corp.example", "10.30.0.50")], link: admins,
+    b.dns(N.admin1, N.dc1, "fileserver.corp.example", answers: [.a("fileserver.corp.example", IPAddress(parsing: "10.30.0.50"))], link: admins,
           "out of scope: an administrator's DNS query")
     b.ping(N.windows1, N.dc2, link: windows, "out of scope: a target pings a domain controller")
 }

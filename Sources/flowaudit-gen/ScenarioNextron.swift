@@ -6,22 +6,22 @@ import Packets
 
 /// The Analysis Cockpit site's addresses: the only place they are written.
 enum NextronAddresses {
-    static let cockpit: IPAddress = "10.80.0.10"
-    static let cockpitV6: IPAddress = "2001:db8:80::10"
-    static let asgard: IPAddress = "10.80.0.20"
-    static let resolver: IPAddress = "10.80.0.2"
-    static let firewall: IPAddress = "10.80.0.1"
+    static let cockpit = IPAddress(parsing: "10.80.0.10")
+    static let cockpitV6 = IPAddress(parsing: "2001:db8:80::10")
+    static let asgard = IPAddress(parsing: "10.80.0.20")
+    static let resolver = IPAddress(parsing: "10.80.0.2")
+    static let firewall = IPAddress(parsing: "10.80.0.1")
     static let workstationsV4 = "10.90.0.0/24"
     static let workstationsV6 = "2001:db8:90::/64"
-    static let workstation1: IPAddress = "10.90.0.44"
-    static let workstation2: IPAddress = "10.90.0.45"
-    static let workstationV6: IPAddress = "2001:db8:90::44"
-    static let update301: IPAddress = "198.51.100.31"
-    static let thorCloud: IPAddress = "198.51.100.50"
-    static let thorCloudLite: IPAddress = "203.0.113.60"
-    static let ntp0: IPAddress = "203.0.113.123"
-    static let website: IPAddress = "203.0.113.70"
-    static let unlistedHost: IPAddress = "93.184.216.34"
+    static let workstation1 = IPAddress(parsing: "10.90.0.44")
+    static let workstation2 = IPAddress(parsing: "10.90.0.45")
+    static let workstationV6 = IPAddress(parsing: "2001:db8:90::44")
+    static let update301 = IPAddress(parsing: "198.51.100.31")
+    static let thorCloud = IPAddress(parsing: "198.51.100.50")
+    static let thorCloudLite = IPAddress(parsing: "203.0.113.60")
+    static let ntp0 = IPAddress(parsing: "203.0.113.123")
+    static let website = IPAddress(parsing: "203.0.113.70")
+    static let unlistedHost = IPAddress(parsing: "93.184.216.34")
     static let workstationsVLAN: UInt16 = 90
 }
 
@@ -113,7 +113,7 @@ private func buildNextron(_ b: inout ScenarioBuilder) {
     // Out of scope.
     b.tcp(X.workstation1, X.workstation2, 445, link: workstations, "out of scope: workstation file sharing")
     b.tcp(X.asgard, X.workstation2, 5443, "out of scope: ASGARD talking to an agent (ASGARD is not monitored here)")
-    b.dns(X.workstation2, X.resolver, "wiki.corp.example", answers: [.a("wiki.corp.example", "10.80.0.60")], link: workstations,
+    b.dns(X.workstation2, X.resolver, "wiki.corp.example", answers: [.a("wiki.corp.example", IPAddress(parsing: "10.80.0.60"))], link: workstations,
           "out of scope: a workstation's DNS query")
     b.ping(X.workstation2, X.resolver, link: workstations, "out of scope: a workstation pings the resolver")
 }

@@ -7,25 +7,26 @@ import Packets
 enum RemoteSparkAddresses {
     static let clientsV4 = "10.100.0.0/24"
     static let clientsV6 = "2001:db8:100::/64"
-    static let client1: IPAddress = "10.100.0.21"
-    static let client2: IPAddress = "10.100.0.22"
-    static let clientV6: IPAddress = "2001:db8:100::21"
-    static let firewall: IPAddress = "10.100.0.1"
-    static let resolver: IPAddress = "1.1.1.1"
-    static let resolverV6: IPAddress = "2606:4700:4700::1111"
+    static let client1 = IPAddress(parsing: "10.100.0.21")
+    static let client2 = IPAddress(parsing: "10.100.0.22")
+    static let clientV6 = IPAddress(parsing: "2001:db8:100::21")
+    static let firewall = IPAddress(parsing: "10.100.0.1")
+    static let resolver = IPAddress(parsing: "1.1.1.1")
+    static let resolverV6 = IPAddress(parsing: "2606:4700:4700::1111")
     static let trafficManagerName = "tm.remotespark.example"
     static let europeWebName = "web.eu.remotespark.example"
-    static let europeWeb: IPAddress = "198.51.100.20"
-    static let europeWebV6: IPAddress = "2001:db8:eeee::20"
+    static let europeWeb = IPAddress(parsing: "198.51.100.20")
+    static let europeWebV6 = IPAddress(parsing: "2001:db8:eeee::20")
     static let northAmericaStorageName = "storage.na.remotespark.example"
-    static let northAmericaStorage: IPAddress = "203.0.113.41"
-    static let twilio: IPAddress = "203.0.113.90"
-    static let turn1: IPAddress = "20.50.2.10"
-    static let turn2: IPAddress = "20.50.2.11"
-    static let telemetry: IPAddress = "203.0.113.77"
-    static let unlistedHost: IPAddress = "93.184.216.34"
-    static let otherHost1: IPAddress = "10.100.1.5"
-    static let otherHost2: IPAddress = "10.100.1.6"
+    static let northAmericaStorage = IPAddress(parsing: "203.0.113.41")
+    static let twilio = IPAddress(parsing: "203.0.113.90")
+    static let turn1 = IPAddress(parsing: "20.50.2.10")
+    static let turn2 = IPAddress(parsing: "20.50.2.11")
+    static let telemetry = IPAddress(parsing: "203.0.113.77")
+    static let unlistedHost = IPAddress(parsing: "93.184.216.34")
+    static let otherHost1 = IPAddress(parsing: "10.100.1.5")
+    static let otherHost2 = IPAddress(parsing: "10.100.1.6")
+    static let printer = IPAddress(parsing: "10.100.1.9")
     static let clientsVLAN: UInt16 = 100
 }
 
@@ -116,6 +117,6 @@ private func buildRemoteSpark(_ b: inout ScenarioBuilder) {
 
     // Out of scope: not RemoteSpark clients.
     b.tcp(R.otherHost1, R.otherHost2, 445, "out of scope: file sharing between other hosts")
-    b.tcp(R.otherHost1, "10.100.1.9", 9100, "out of scope: printing")
+    b.tcp(R.otherHost1, R.printer, 9100, "out of scope: printing")
     b.ping(R.otherHost1, R.otherHost2, "out of scope: ping")
 }
