@@ -28,10 +28,10 @@ enum CLI {
     static var productsFolders: [URL] {
         var folders: [URL] = []
         for path in [Bundle.main.executablePath, CommandLine.arguments.first].compactMap({ $0 }) {
-            var url = URL(fileURLWithPath: path).resolvingSymlinksInPath()
-            // On macOS the bundle is a folder: products/X.xctest/Contents/MacOS/X.
+            // The bundle is products/X.xctest on Linux, products/X.xctest/Contents/MacOS/X on macOS.
+            var url = URL(fileURLWithPath: path).resolvingSymlinksInPath().deletingLastPathComponent()
             while url.path.contains(".xctest") { url = url.deletingLastPathComponent() }
-            folders.append(url.deletingLastPathComponent())
+            if !folders.contains(url) { folders.append(url) }
         }
         folders.append(packageRoot.appendingPathComponent(".build/debug"))
         return folders

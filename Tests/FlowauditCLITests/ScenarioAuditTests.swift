@@ -104,8 +104,7 @@ struct ScenarioAuditTests {
         let captures = CLI.packageRoot.appendingPathComponent("Captures")
         let committed = try FileManager.default.contentsOfDirectory(atPath: captures.path)
             .filter { name in
-                var isFolder: ObjCBool = false
-                return FileManager.default.fileExists(atPath: captures.appendingPathComponent(name).path, isDirectory: &isFolder) && isFolder.boolValue
+                (try? captures.appendingPathComponent(name).resourceValues(forKeys: [.isDirectoryKey]).isDirectory) == true
             }
         #expect(Set(committed) == Set(Self.systems))
         for system in Self.systems {
