@@ -137,9 +137,10 @@ private func buildARKSSPR(_ b: inout ScenarioBuilder) {
     b.expectAttempt(A.unlistedHost, A.dmz, "tcp/22", "an inbound probe nothing answered")
 
     // Out of scope: neither end is an ARKSSPR server.
-    b.tcp(A.client, A.otherClient, 445, link: clients, "out of scope: client to client file sharing")
-    b.ping(A.client, A.clientsGateway, link: clients, "out of scope: a client pings its gateway")
-    b.udp(A.client, clientPort: 123, A.ntp, 123, link: clients, "out of scope: a client synchronising time")
+    b.startOutOfScope()
+    b.tcp(A.client, A.otherClient, 445, link: clients, "client to client file sharing")
+    b.ping(A.client, A.clientsGateway, link: clients, "a client pings its gateway")
+    b.udp(A.client, clientPort: 123, A.ntp, 123, link: clients, "a client synchronising time")
     b.dns(A.client, A.dc, "intranet.corp.example", answers: [.a("intranet.corp.example", IPAddress(parsing: "10.10.0.80"))], link: clients,
-          "out of scope: a client's DNS query")
+          "a client's DNS query")
 }

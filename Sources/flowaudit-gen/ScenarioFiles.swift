@@ -65,6 +65,8 @@ struct ScenarioFiles {
         out += "  \"capture\": \(JSONText.string(scenario.format.fileName)),\n"
         out += "  \"command\": \(JSONText.string(commandLine)),\n"
         out += "  \"exit_status\": \(built.expectedExitStatus),\n"
+        out += "  \"in_scope_flows\": \(built.inScopeFlows),\n"
+        out += "  \"out_of_scope_flows\": \(built.outOfScopeFlows),\n"
         out += "  \"counts\": {" + counts.map { "\(JSONText.string($0.0)): \($0.1)" }.joined(separator: ", ") + "},\n"
         out += "  \"rules\": [\n"
         out += built.rules.map { rule in
@@ -148,5 +150,30 @@ enum JSONText {
             }
         }
         return out + "\""
+    }
+}
+
+/// Captures/README.md: what the scenarios are and how to run and regenerate them.
+enum ScenarioIndex {
+    static func readme(_ scenarios: [ScenarioFiles]) -> String {
+        var out = "# Sample scenarios\n\n"
+        out += "One folder per vendor document in `Rules/`: a site binding (`site.yaml`), a capture written by the project's "
+        out += "own packet builder, and `expected.json`, the findings the capture was built to produce. Each scenario has compliant "
+        out += "traffic for the required rules and deliberate trouble: unexpected flows (an unlisted internet host, an allowed port "
+        out += "from the wrong role, a name the document does not give, the reverse of a one-way rule), a required rule with no "
+        out += "traffic, attempts refused by silence, RST and ICMP administratively prohibited, a TLS 1.0 handshake, a flow "
+        out += "already running when the capture starts, names bound by DNS answers with CNAME chains and by SNI, VLAN tags, "
+        out += "IPv6 and out-of-scope traffic. The folder's README lists what each finding demonstrates.\n\n"
+        out += "| scenario | capture | findings (default --fail-on) |\n|---|---|---|\n"
+        for files in scenarios {
+            let counts = files.counts.filter { $0.1 > 0 }.map { "\($0.1) \($0.0)" }.joined(separator: ", ")
+            out += "| [\(files.scenario.title)](\(files.scenario.system)/README.md) | \(files.scenario.format.summary) | "
+            out += "\(counts); exit \(files.built.expectedExitStatus) |\n"
+        }
+        out += "\nRun one from the repository root:\n\n```\n\(scenarios.first.map(\.auditCommand) ?? "")\n```\n\n"
+        out += "or all of them with `scripts/samples`. The files are written by `swift run flowaudit-gen scenarios` "
+        out += "(Sources/flowaudit-gen/Scenario*.swift); the end-to-end tests (Tests/FlowauditCLITests) check that the audit "
+        out += "reports exactly what `expected.json` lists and that regenerating gives these files byte for byte.\n"
+        return out
     }
 }

@@ -135,6 +135,10 @@ struct ScenarioBuilder {
     private(set) var advisories: [ExpectedAdvisory] = []
     /// Lines for the README: the traffic of the scenario, in the order it was added.
     private(set) var traffic: [String] = []
+    /// Conversations (one flow each) with a monitored end, and without.
+    private(set) var inScopeFlows = 0
+    private(set) var outOfScopeFlows = 0
+    private var outOfScope = false
     private var clock: Int64 = ScenarioBuilder.epoch + 100_000_000
     private var nextPort: UInt16 = 50_100
     private var nextISN: UInt32 = 0x1000_0000
@@ -186,8 +190,13 @@ struct ScenarioBuilder {
 
     private mutating func add(_ frames: [TimedFrame], _ line: String) {
         conversations.append(frames)
-        traffic.append(line)
+        traffic.append(outOfScope ? line + " (out of scope)" : line)
+        if outOfScope { outOfScopeFlows += 1 } else { inScopeFlows += 1 }
     }
+
+    /// The conversations added from here on have no monitored end: the audit counts them as out
+    /// of scope and reports nothing else about them.
+    mutating func startOutOfScope() { outOfScope = true }
 
     private static func endpoint(_ address: IPAddress, _ port: UInt16) -> String { Endpoint(address, port).description }
 

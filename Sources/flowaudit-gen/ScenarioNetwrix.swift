@@ -138,10 +138,11 @@ private func buildNetwrix(_ b: inout ScenarioBuilder) {
     b.expectAttempt(N.server, N.windows1, "tcp/22", "refused by RST from the target")
 
     // Out of scope.
-    b.tcp(N.admin1, N.windows1, 3389, link: admins, "out of scope: an administrator bypassing the proxy")
+    b.startOutOfScope()
+    b.tcp(N.admin1, N.windows1, 3389, link: admins, "an administrator bypassing the proxy")
     b.dns(N.admin1, N.dc1, "fileserver.corp.example", answers: [.a("fileserver.corp.example", IPAddress(parsing: "10.30.0.50"))], link: admins,
-          "out of scope: an administrator's DNS query")
-    b.ping(N.windows1, N.dc2, link: windows, "out of scope: a target pings a domain controller")
+          "an administrator's DNS query")
+    b.ping(N.windows1, N.dc2, link: windows, "a target pings a domain controller")
 }
 
 /// NetBIOS name service messages (RFC 1002): a name query and its positive answer.

@@ -111,9 +111,10 @@ private func buildNextron(_ b: inout ScenarioBuilder) {
     b.expectAttempt(X.workstation1, X.cockpit, "tcp/8443", "refused by RST from the Cockpit")
 
     // Out of scope.
-    b.tcp(X.workstation1, X.workstation2, 445, link: workstations, "out of scope: workstation file sharing")
-    b.tcp(X.asgard, X.workstation2, 5443, "out of scope: ASGARD talking to an agent (ASGARD is not monitored here)")
+    b.startOutOfScope()
+    b.tcp(X.workstation1, X.workstation2, 445, link: workstations, "workstation file sharing")
+    b.tcp(X.asgard, X.workstation2, 5443, "ASGARD talking to an agent (ASGARD is not monitored here)")
     b.dns(X.workstation2, X.resolver, "wiki.corp.example", answers: [.a("wiki.corp.example", IPAddress(parsing: "10.80.0.60"))], link: workstations,
-          "out of scope: a workstation's DNS query")
-    b.ping(X.workstation2, X.resolver, link: workstations, "out of scope: a workstation pings the resolver")
+          "a workstation's DNS query")
+    b.ping(X.workstation2, X.resolver, link: workstations, "a workstation pings the resolver")
 }

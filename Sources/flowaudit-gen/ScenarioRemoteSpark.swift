@@ -116,7 +116,8 @@ private func buildRemoteSpark(_ b: inout ScenarioBuilder) {
     b.expectAttempt(R.client2, R.unlistedHost, "tcp/8443", "no answer")
 
     // Out of scope: not RemoteSpark clients.
-    b.tcp(R.otherHost1, R.otherHost2, 445, "out of scope: file sharing between other hosts")
-    b.tcp(R.otherHost1, R.printer, 9100, "out of scope: printing")
-    b.ping(R.otherHost1, R.otherHost2, "out of scope: ping")
+    b.startOutOfScope()
+    b.tcp(R.otherHost1, R.otherHost2, 445, "file sharing between other hosts")
+    b.tcp(R.otherHost1, R.printer, 9100, "printing")
+    b.ping(R.otherHost1, R.otherHost2, "ping")
 }

@@ -24,6 +24,7 @@ struct ScenariosCommand: ParsableCommand {
     }
 
     func run() throws {
+        var written: [ScenarioFiles] = []
         for scenario in Scenario.all where system.isEmpty || system.contains(scenario.system) {
             let folder = output + "/" + scenario.system
             do {
@@ -43,6 +44,15 @@ struct ScenariosCommand: ParsableCommand {
             print("\(folder): \(files.built.frames.count) packets, \(files.built.rules.count) rules, "
                 + "\(files.built.unexpected.count) unexpected, \(files.built.attempts.count) attempts, "
                 + "\(files.built.advisories.count) advisories, exit status \(files.built.expectedExitStatus)")
+            written.append(files)
+        }
+        if system.isEmpty {
+            let path = output + "/README.md"
+            do {
+                try ByteSource.writeFile(path: path, bytes: Array(ScenarioIndex.readme(written).utf8), append: false)
+            } catch {
+                throw ValidationError("\(error)")
+            }
         }
     }
 }

@@ -13,6 +13,8 @@ struct ScenarioAuditTests {
         var capture: String
         var exitStatus: Int
         var counts: [String: Int]
+        var inScopeFlows: Int
+        var outOfScopeFlows: Int
         var rules: [String: String]
         var hostsMissing: [String: [String]]
         var unexpected: Set<String>
@@ -25,6 +27,8 @@ struct ScenarioAuditTests {
             capture = try #require(object["capture"] as? String)
             exitStatus = try #require(object["exit_status"] as? Int)
             counts = try #require(object["counts"] as? [String: Int])
+            inScopeFlows = try #require(object["in_scope_flows"] as? Int)
+            outOfScopeFlows = try #require(object["out_of_scope_flows"] as? Int)
             let rules = try #require(object["rules"] as? [[String: Any]])
             self.rules = [:]
             hostsMissing = [:]
@@ -82,6 +86,8 @@ struct ScenarioAuditTests {
         let summary = try #require(report["summary"] as? [String: Any])
         #expect(summary["counts"] as? [String: Int] == expected.counts)
         #expect(summary["exit_status"] as? Int == expected.exitStatus)
+        #expect(summary["in_scope_flows"] as? Int == expected.inScopeFlows)
+        #expect(summary["out_of_scope_flows"] as? Int == expected.outOfScopeFlows)
     }
 
     @Test("the text report exits with the same status", arguments: systems)
@@ -107,6 +113,8 @@ struct ScenarioAuditTests {
                 (try? captures.appendingPathComponent(name).resourceValues(forKeys: [.isDirectoryKey]).isDirectory) == true
             }
         #expect(Set(committed) == Set(Self.systems))
+        let index = try Data(contentsOf: captures.appendingPathComponent("README.md"))
+        #expect(index == (try Data(contentsOf: output.appendingPathComponent("README.md"))), "Captures/README.md differs from what flowaudit-gen writes")
         for system in Self.systems {
             let old = captures.appendingPathComponent(system), new = output.appendingPathComponent(system)
             let oldFiles = try FileManager.default.contentsOfDirectory(atPath: old.path).sorted()
@@ -123,5 +131,12 @@ struct ScenarioAuditTests {
                 #expect(size < 200_000, "\(system)/\(file) is \(size) bytes")
             }
         }
+    }
+
+    @Test("the generator rejects an unknown system and names the known ones")
+    func unknownSystem() throws {
+        let result = try CLI.run("flowaudit-gen", ["scenarios", "--output", "/nonexistent-never-written", "--system", "nope"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("unknown system 'nope'; the scenarios are \(Self.systems.joined(separator: ", "))"), "stderr: \(result.stderr)")
     }
 }
