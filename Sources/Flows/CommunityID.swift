@@ -9,48 +9,16 @@ import Packets
 /// with the code and no reordering for types without one.
 public enum CommunityID {
     /// The Community ID of `flow` with the given seed (0 unless a deployment chose another).
-    public static func of(_ flow: borrowing Flow, seed: UInt16 = 0) -> String {
-        var sourceAddress = flow.initiator
-        var destinationAddress = flow.responder
-        var sourcePort = flow.initiatorPort
-        var destinationPort = flow.responderPort
-        let protocolNumber = flow.protocolNumber
-        var hasPorts = true
-        var oneWay = false
-        switch protocolNumber {
-        case IPProtocolNumber.tcp, IPProtocolNumber.udp, 132:
-            break
-        case IPProtocolNumber.icmp, IPProtocolNumber.icmpv6:
-            let v6 = protocolNumber == IPProtocolNumber.icmpv6
-            // The initiator's message type; types without a counterpart hash with their code.
-            let type = flow.icmpType
-            if let counterpart = counterpartType(type, v6: v6) {
-                sourcePort = UInt16(type)
-                destinationPort = UInt16(counterpart)
-            } else {
-                sourcePort = UInt16(type)
-                destinationPort = UInt16(flow.icmpCode)
-                oneWay = true
-            }
-        default:
-            hasPorts = false
-        }
-        if !oneWay && !ordered(sourceAddress, sourcePort, destinationAddress, destinationPort) {
-            swap(&sourceAddress, &destinationAddress)
-            swap(&sourcePort, &destinationPort)
-        }
-        var input: [UInt8] = [UInt8(seed >> 8), UInt8(truncatingIfNeeded: seed)]
-        input += sourceAddress.bytes
-        input += destinationAddress.bytes
-        input += [protocolNumber, 0]
-        if hasPorts {
-            input += [UInt8(sourcePort >> 8), UInt8(truncatingIfNeeded: sourcePort),
-                      UInt8(destinationPort >> 8), UInt8(truncatingIfNeeded: destinationPort)]
-        }
-        return "1:" + Base64.encode(SHA1.hash(input))
+    public static func of(_ flow: Flow, seed: UInt16 = 0) -> String {
+        let icmp = flow.protocolNumber == IPProtocolNumber.icmp || flow.protocolNumber == IPProtocolNumber.icmpv6
+        // For ICMP the initiator's message type and code stand in for the ports.
+        return of(source: flow.initiator, sourcePort: icmp ? UInt16(flow.icmpType) : flow.initiatorPort,
+                  destination: flow.responder, destinationPort: icmp ? UInt16(flow.icmpCode) : flow.responderPort,
+                  protocolNumber: flow.protocolNumber, seed: seed)
     }
 
-    /// Computes the Community ID of an explicit tuple (used for ICMP types and tests).
+    /// The Community ID of an explicit tuple; for ICMP and ICMPv6, `sourcePort` is the message
+    /// type and `destinationPort` the code.
     public static func of(source: IPAddress, sourcePort: UInt16, destination: IPAddress, destinationPort: UInt16,
                           protocolNumber: UInt8, seed: UInt16 = 0) -> String {
         var sourceAddress = source
@@ -63,7 +31,6 @@ public enum CommunityID {
         case IPProtocolNumber.tcp, IPProtocolNumber.udp, 132:
             break
         case IPProtocolNumber.icmp, IPProtocolNumber.icmpv6:
-            // `sourcePort` is the ICMP type and `destinationPort` the code.
             let type = UInt8(truncatingIfNeeded: sourcePort)
             if let counterpart = counterpartType(type, v6: protocolNumber == IPProtocolNumber.icmpv6) {
                 destinationPort = UInt16(counterpart)
@@ -77,20 +44,41 @@ public enum CommunityID {
             swap(&sourceAddress, &destinationAddress)
             swap(&sourcePort, &destinationPort)
         }
-        var input: [UInt8] = [UInt8(seed >> 8), UInt8(truncatingIfNeeded: seed)]
-        input += sourceAddress.bytes
-        input += destinationAddress.bytes
-        input += [protocolNumber, 0]
-        if hasPorts {
-            input += [UInt8(sourcePort >> 8), UInt8(truncatingIfNeeded: sourcePort),
-                      UInt8(destinationPort >> 8), UInt8(truncatingIfNeeded: destinationPort)]
+        // The hash input is at most 2 + 16 + 16 + 2 + 4 = 40 bytes: one SHA-1 block, built on the stack.
+        var block = InlineArray<64, UInt8>(repeating: 0)
+        var length = 0
+        func append(_ byte: UInt8) {
+            block[length] = byte
+            length += 1
         }
-        return "1:" + Base64.encode(SHA1.hash(input))
+        func append(_ address: IPAddress) {
+            if address.isIPv4 {
+                let v = address.ipv4Value
+                for shift in stride(from: 24, through: 0, by: -8) { append(UInt8(truncatingIfNeeded: v >> UInt32(shift))) }
+            } else {
+                for shift in stride(from: 56, through: 0, by: -8) { append(UInt8(truncatingIfNeeded: address.high >> UInt64(shift))) }
+                for shift in stride(from: 56, through: 0, by: -8) { append(UInt8(truncatingIfNeeded: address.low >> UInt64(shift))) }
+            }
+        }
+        append(UInt8(seed >> 8))
+        append(UInt8(truncatingIfNeeded: seed))
+        append(sourceAddress)
+        append(destinationAddress)
+        append(protocolNumber)
+        append(0)
+        if hasPorts {
+            append(UInt8(sourcePort >> 8))
+            append(UInt8(truncatingIfNeeded: sourcePort))
+            append(UInt8(destinationPort >> 8))
+            append(UInt8(truncatingIfNeeded: destinationPort))
+        }
+        return "1:" + Base64.encode(SHA1.hashOneBlock(&block, length: length))
     }
 
+    /// Byte order of the addresses' network representation, then the ports.
     static func ordered(_ a: IPAddress, _ aPort: UInt16, _ b: IPAddress, _ bPort: UInt16) -> Bool {
-        let ab = a.bytes, bb = b.bytes
-        if ab != bb { return ab.lexicographicallyPrecedes(bb) }
+        if a.high != b.high { return a.high < b.high }
+        if a.low != b.low { return a.low < b.low }
         return aPort <= bPort
     }
 
@@ -131,6 +119,48 @@ public enum CommunityID {
 
 /// SHA-1 (FIPS 180-4), used only for Community IDs (not for security).
 public enum SHA1 {
+    /// The digest of the first `length` (at most 55) bytes of `block`, padded in place: one
+    /// compression, no heap allocation but the result.
+    static func hashOneBlock(_ block: inout InlineArray<64, UInt8>, length: Int) -> [UInt8] {
+        precondition(length <= 55, "one SHA-1 block holds at most 55 message bytes")
+        block[length] = 0x80
+        for i in (length + 1)..<56 { block[i] = 0 }
+        let bits = UInt64(length) * 8
+        for i in 0..<8 { block[56 + i] = UInt8(truncatingIfNeeded: bits >> UInt64(56 - 8 * i)) }
+        var w = InlineArray<80, UInt32>(repeating: 0)
+        for i in 0..<16 {
+            w[i] = UInt32(block[i * 4]) << 24 | UInt32(block[i * 4 + 1]) << 16 | UInt32(block[i * 4 + 2]) << 8 | UInt32(block[i * 4 + 3])
+        }
+        for i in 16..<80 {
+            let x = w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]
+            w[i] = x << 1 | x >> 31
+        }
+        let h: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
+        var (a, b, c, d, e) = h
+        for i in 0..<80 {
+            let f: UInt32, k: UInt32
+            switch i {
+            case 0..<20: f = (b & c) | (~b & d); k = 0x5A82_7999
+            case 20..<40: f = b ^ c ^ d; k = 0x6ED9_EBA1
+            case 40..<60: f = (b & c) | (b & d) | (c & d); k = 0x8F1B_BCDC
+            default: f = b ^ c ^ d; k = 0xCA62_C1D6
+            }
+            let temp = (a << 5 | a >> 27) &+ f &+ e &+ k &+ w[i]
+            e = d
+            d = c
+            c = b << 30 | b >> 2
+            b = a
+            a = temp
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(20)
+        for word in [h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e] {
+            out.append(UInt8(word >> 24)); out.append(UInt8(truncatingIfNeeded: word >> 16))
+            out.append(UInt8(truncatingIfNeeded: word >> 8)); out.append(UInt8(truncatingIfNeeded: word))
+        }
+        return out
+    }
+
     public static func hash(_ message: [UInt8]) -> [UInt8] {
         var h: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
         var data = message

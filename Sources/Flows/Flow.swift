@@ -144,10 +144,7 @@ public struct Flow: Sendable {
     @usableFromInline var historySeen: UInt16
     /// How many payload packets were passed to the payload inspector.
     public var inspectedPackets: UInt16
-    // Intrusive links of the idle list the flow is on, and the table slot's hash.
-    @usableFromInline var previous: Int32
-    @usableFromInline var next: Int32
-    @usableFromInline var list: UInt8
+    /// The key's hash, to find and move the flow's table slot.
     @usableFromInline var hash: UInt64
 
     init(key: FlowKey, id: UInt64, initiatorIsLower: Bool, reason: InitiatorReason, state: ConnectionState,
@@ -184,9 +181,6 @@ public struct Flow: Sendable {
         self.historyCount = 0
         self.historySeen = 0
         self.inspectedPackets = 0
-        self.previous = -1
-        self.next = -1
-        self.list = 0
         self.hash = hash
     }
 
@@ -244,15 +238,21 @@ public struct Flow: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    @usableFromInline static let historyAlphabet: [UInt8] = Array("SHADFR^shadfr".utf8)
+    /// Letter `index` of "SHADFR^shadfr", packed in two integers so the hot path touches no array.
+    @inline(__always)
+    static func historyLetter(_ index: Int) -> UInt64 {
+        // "SHADFR^s" and "hadfr" as little-endian bytes.
+        let packed: (UInt64, UInt64) = (0x73_5E_52_46_44_41_48_53, 0x00_00_00_72_66_64_61_68)
+        return index < 8 ? (packed.0 >> UInt64(index * 8)) & 0xFF : (packed.1 >> UInt64((index - 8) * 8)) & 0xFF
+    }
 
-    /// Appends letter number `index` of ``historyAlphabet`` unless already recorded.
+    /// Appends letter number `index` of ``historyLetter(_:)`` unless already recorded.
     @inline(__always)
     mutating func addHistory(_ index: Int) {
         let bit = UInt16(1) << UInt16(index)
         guard historySeen & bit == 0, historyCount < 16 else { return }
         historySeen |= bit
-        let letter = UInt64(Self.historyAlphabet[index])
+        let letter = Self.historyLetter(index)
         let position = Int(historyCount)
         if position < 8 {
             historyLetters.0 |= letter << UInt64(position * 8)

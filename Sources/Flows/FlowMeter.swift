@@ -46,6 +46,16 @@ public struct FlowMeterStatistics: Sendable {
     }
 }
 
+/// The few facts of a decoded packet that update a flow record: a small value, so updating a
+/// record in place never copies the whole decoded packet.
+struct PacketFacts {
+    var ipProtocol: UInt8
+    var tcpFlags: TCPFlags
+    var tcpSequence: UInt32
+    var tcpAcknowledgment: UInt32
+    var payloadLength: Int
+}
+
 /// A fragment's identity: (addresses, protocol, IP id), the key RFC 791 reassembly uses.
 struct FragmentKey: Hashable {
     var source: IPAddress
@@ -88,6 +98,11 @@ public struct FlowMeter {
     public var orientationHint: ((IPAddress, UInt16, IPAddress, UInt16, UInt8) -> Bool?)?
 
     @usableFromInline var flows: [Flow] = []
+    /// Intrusive activity-list links, per flow index, kept apart from the records so moving a
+    /// flow to the back of its list touches a few small arrays instead of three flow records.
+    var linkPrevious: [Int32] = []
+    var linkNext: [Int32] = []
+    var linkList: [UInt8] = []
     @usableFromInline var freeIndices: [Int32] = []
     @usableFromInline var slots: [UInt64]
     @usableFromInline var slotMask: Int
@@ -218,7 +233,7 @@ public struct FlowMeter {
     /// SYN-SENT and retransmits its attempt. That happens after an RST too: Windows retries a
     /// refused connect twice with the same ISN, and a client answering a stale ACK with an RST
     /// (RFC 9293 3.10.7.3) stays in SYN-SENT; both are one attempt, not three flows.
-    func startsNewConnection(_ index: Int, _ sourceIsLower: Bool) -> Bool {
+    mutating func startsNewConnection(_ index: Int, _ sourceIsLower: Bool) -> Bool {
         let flags = decoded.tcpFlags
         guard flags.contains(.syn), !flags.contains(.ack) else { return false }
         let flow = flows[index]
@@ -284,6 +299,9 @@ public struct FlowMeter {
         } else {
             index = flows.count
             flows.append(flow)
+            linkPrevious.append(-1)
+            linkNext.append(-1)
+            linkList.append(0)
         }
         insertSlot(hash: hash, index: index)
         activeCount += 1
@@ -295,7 +313,7 @@ public struct FlowMeter {
 
     /// Who started a flow whose first packet does not say: the rules' prior, then a well-known
     /// responder port, then (mid-stream TCP only) the lower port.
-    func guessOrientation(_ sourcePort: UInt16, _ destinationPort: UInt16, midstream: Bool) -> (Bool, InitiatorReason) {
+    mutating func guessOrientation(_ sourcePort: UInt16, _ destinationPort: UInt16, midstream: Bool) -> (Bool, InitiatorReason) {
         let hint = orientationHint?(decoded.source, sourcePort, decoded.destination, destinationPort, decoded.ipProtocol)
         if midstream {
             if let hint { return (hint, .rule) }
@@ -316,35 +334,15 @@ public struct FlowMeter {
         let fromInitiator = sourceIsLower == flows[index].initiatorIsLower
         let oldState = flows[index].state
         let ipLength = UInt64(decoded.ipLength)
-        let payload = decoded.payloadLength
-        do {
-            // One exclusive access to the record for all counter updates.
-            var flow = flows[index]
-            if timestamp > flow.lastTimestamp { flow.lastTimestamp = timestamp }
-            if timestamp < flow.firstTimestamp { flow.firstTimestamp = timestamp }
-            let packets = 1 &+ pendingFragmentPackets
-            let bytes = ipLength &+ pendingFragmentBytes
-            pendingFragmentPackets = 0
-            pendingFragmentBytes = 0
-            if fromInitiator {
-                flow.initiatorPackets &+= packets
-                flow.initiatorBytes &+= bytes
-                flow.initiatorPayloadBytes &+= UInt64(payload)
-            } else {
-                flow.responderPackets &+= packets
-                flow.responderBytes &+= bytes
-                flow.responderPayloadBytes &+= UInt64(payload)
-            }
-            if !headerless {
-                if decoded.ipProtocol == IPProtocolNumber.tcp {
-                    updateTCP(&flow, fromInitiator: fromInitiator)
-                } else {
-                    if payload > 0 { flow.addHistory(fromInitiator ? 3 : 10) }
-                    if !fromInitiator && (flow.state == .unanswered || flow.state == .unreachable) { flow.state = .answered }
-                }
-            }
-            flows[index] = flow
-        }
+        let packets = 1 &+ pendingFragmentPackets
+        let bytes = ipLength &+ pendingFragmentBytes
+        pendingFragmentPackets = 0
+        pendingFragmentBytes = 0
+        // The record is updated in place (the array's modify accessor): no copy of the flow.
+        let facts = PacketFacts(ipProtocol: decoded.ipProtocol, tcpFlags: decoded.tcpFlags, tcpSequence: decoded.tcpSequence,
+                                tcpAcknowledgment: decoded.tcpAcknowledgment, payloadLength: decoded.payloadLength)
+        Self.count(&flows[index], decoded: facts, fromInitiator: fromInitiator, timestamp: timestamp,
+                   packets: packets, bytes: bytes, headerless: headerless)
         let list: UInt8 = flows[index].isFinished ? 2 : (decoded.ipProtocol == IPProtocolNumber.tcp ? 0 : 1)
         moveToBack(index, list: list)
         if let onStateChange, flows[index].state != oldState { onStateChange(flows[index], oldState) }
@@ -355,7 +353,33 @@ public struct FlowMeter {
         }
     }
 
-    func updateTCP(_ flow: inout Flow, fromInitiator: Bool) {
+    /// Adds one packet (and any earlier fragments of its datagram) to `flow`.
+    @inline(__always)
+    static func count(_ flow: inout Flow, decoded: PacketFacts, fromInitiator: Bool, timestamp: Int64,
+                      packets: UInt64, bytes: UInt64, headerless: Bool) {
+        let payload = decoded.payloadLength
+        if timestamp > flow.lastTimestamp { flow.lastTimestamp = timestamp }
+        if timestamp < flow.firstTimestamp { flow.firstTimestamp = timestamp }
+        if fromInitiator {
+            flow.initiatorPackets &+= packets
+            flow.initiatorBytes &+= bytes
+            flow.initiatorPayloadBytes &+= UInt64(payload)
+        } else {
+            flow.responderPackets &+= packets
+            flow.responderBytes &+= bytes
+            flow.responderPayloadBytes &+= UInt64(payload)
+        }
+        guard !headerless else { return }
+        if decoded.ipProtocol == IPProtocolNumber.tcp {
+            updateTCP(&flow, decoded: decoded, fromInitiator: fromInitiator)
+        } else {
+            if payload > 0 { flow.addHistory(fromInitiator ? 3 : 10) }
+            if !fromInitiator && (flow.state == .unanswered || flow.state == .unreachable) { flow.state = .answered }
+        }
+    }
+
+    @inline(__always)
+    static func updateTCP(_ flow: inout Flow, decoded: PacketFacts, fromInitiator: Bool) {
         let flags = decoded.tcpFlags
         if flags.contains(.syn) {
             if fromInitiator && !flags.contains(.ack) {
@@ -531,7 +555,7 @@ public struct FlowMeter {
     // MARK: Hash table
 
     /// The index of the flow with `key`, or -1.
-    func find(_ key: FlowKey, hash: UInt64) -> Int {
+    mutating func find(_ key: FlowKey, hash: UInt64) -> Int {  // mutating: a non-mutating call copied the whole meter
         let tag = hash >> 32
         var position = Int(truncatingIfNeeded: tag) & slotMask
         while true {
@@ -594,7 +618,7 @@ public struct FlowMeter {
 
     // MARK: Activity lists
 
-    func listHeadValue(_ list: Int) -> Int32 {
+    mutating func listHeadValue(_ list: Int) -> Int32 {
         switch list {
         case 0: listHead.0
         case 1: listHead.1
@@ -618,7 +642,7 @@ public struct FlowMeter {
         }
     }
 
-    func tailValue(_ list: Int) -> Int32 {
+    mutating func tailValue(_ list: Int) -> Int32 {
         switch list {
         case 0: listTail.0
         case 1: listTail.1
@@ -627,26 +651,26 @@ public struct FlowMeter {
     }
 
     mutating func unlink(_ index: Int) {
-        let list = Int(flows[index].list)
-        let previous = flows[index].previous
-        let next = flows[index].next
-        if previous >= 0 { flows[Int(previous)].next = next } else { setHead(list, next) }
-        if next >= 0 { flows[Int(next)].previous = previous } else { setTail(list, previous) }
-        flows[index].previous = -1
-        flows[index].next = -1
+        let list = Int(linkList[index])
+        let previous = linkPrevious[index]
+        let next = linkNext[index]
+        if previous >= 0 { linkNext[Int(previous)] = next } else { setHead(list, next) }
+        if next >= 0 { linkPrevious[Int(next)] = previous } else { setTail(list, previous) }
+        linkPrevious[index] = -1
+        linkNext[index] = -1
     }
 
     mutating func pushBack(_ index: Int, list: UInt8) {
         let tail = tailValue(Int(list))
-        flows[index].list = list
-        flows[index].previous = tail
-        flows[index].next = -1
-        if tail >= 0 { flows[Int(tail)].next = Int32(index) } else { setHead(Int(list), Int32(index)) }
+        linkList[index] = list
+        linkPrevious[index] = tail
+        linkNext[index] = -1
+        if tail >= 0 { linkNext[Int(tail)] = Int32(index) } else { setHead(Int(list), Int32(index)) }
         setTail(Int(list), Int32(index))
     }
 
     mutating func moveToBack(_ index: Int, list: UInt8) {
-        if flows[index].list == list && flows[index].next < 0 { return }
+        if linkList[index] == list && linkNext[index] < 0 { return }
         unlink(index)
         pushBack(index, list: list)
     }

@@ -1,3 +1,5 @@
+import Packets
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -57,6 +59,95 @@ public final class ReportOutput {
         if flushEachWrite || buffer.count >= 1 << 16 { flush() }
     }
 
+    // MARK: Byte-level appenders for rows written once per flow (no intermediate strings)
+
+    @inline(__always)
+    public func byte(_ value: UInt8) {
+        buffer.append(value)
+    }
+
+    public func ascii(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+    }
+
+    /// Appends `value` in decimal.
+    public func decimal(_ value: UInt64) {
+        if value < 10 {
+            buffer.append(0x30 &+ UInt8(value))
+            return
+        }
+        var digits = InlineArray<20, UInt8>(repeating: 0)
+        var count = 0
+        var rest = value
+        while rest > 0 {
+            digits[count] = 0x30 &+ UInt8(rest % 10)
+            rest /= 10
+            count += 1
+        }
+        while count > 0 {
+            count -= 1
+            buffer.append(digits[count])
+        }
+    }
+
+    /// Appends `value` in decimal, left-padded with zeros to `width` digits.
+    func padded(_ value: Int64, _ width: Int) {
+        var digits = InlineArray<20, UInt8>(repeating: 0x30)
+        var rest = UInt64(max(0, value))
+        var count = 0
+        while rest > 0 || count < width {
+            digits[count] = 0x30 &+ UInt8(rest % 10)
+            rest /= 10
+            count += 1
+            if count == 20 { break }
+        }
+        while count > 0 {
+            count -= 1
+            buffer.append(digits[count])
+        }
+    }
+
+    /// Appends an address: dotted quad for IPv4, RFC 5952 text for IPv6.
+    public func address(_ address: IPAddress) {
+        if address.isIPv4 {
+            let v = address.ipv4Value
+            decimal(UInt64(v >> 24)); byte(0x2E)
+            decimal(UInt64((v >> 16) & 0xFF)); byte(0x2E)
+            decimal(UInt64((v >> 8) & 0xFF)); byte(0x2E)
+            decimal(UInt64(v & 0xFF))
+        } else {
+            ascii(address.description)
+        }
+    }
+
+    /// Appends a UTC timestamp as ``Format/timestamp(_:)`` writes it.
+    public func timestamp(_ nanoseconds: Int64) {
+        let c = Format.civil(nanoseconds)
+        padded(c.year, 4); byte(0x2D); padded(c.month, 2); byte(0x2D); padded(c.day, 2); byte(0x54)
+        padded(c.secondOfDay / 3600, 2); byte(0x3A); padded(c.secondOfDay / 60 % 60, 2); byte(0x3A)
+        padded(c.secondOfDay % 60, 2); byte(0x2E); padded(c.microseconds, 6); byte(0x5A)
+    }
+
+    /// Appends seconds with microseconds, as ``Format/duration(_:)`` writes them.
+    public func duration(_ nanoseconds: Int64) {
+        let micro = max(0, nanoseconds) / 1000
+        decimal(UInt64(micro / 1_000_000)); byte(0x2E); padded(micro % 1_000_000, 6)
+    }
+
+    /// Pads with spaces up to `column` bytes since `start` (a position from ``position``).
+    public func pad(from start: Int, to width: Int) {
+        let written = buffer.count - start
+        if written < width { buffer.append(contentsOf: repeatElement(0x20, count: width - written)) }
+    }
+
+    /// The current length of the pending buffer, for ``pad(from:to:)``.
+    public var position: Int { buffer.count }
+
+    /// Flushes when the pending buffer is large; call after each row.
+    public func endRow() {
+        if flushEachWrite || buffer.count >= 1 << 16 { flush() }
+    }
+
     public func flush() {
         var written = 0
         while written < buffer.count {
@@ -84,8 +175,8 @@ public struct ReportOutputError: Error, CustomStringConvertible {
 
 /// Text helpers shared by the renderers.
 public enum Format {
-    /// `2024-03-05T12:34:56.789012Z` (UTC, microseconds) from nanoseconds since the epoch.
-    public static func timestamp(_ nanoseconds: Int64) -> String {
+    /// The civil UTC date of a time in nanoseconds since the epoch.
+    static func civil(_ nanoseconds: Int64) -> (year: Int64, month: Int64, day: Int64, secondOfDay: Int64, microseconds: Int64) {
         let seconds = nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000
         let fraction = (nanoseconds - seconds * 1_000_000_000) / 1000
         let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
@@ -100,8 +191,14 @@ public enum Format {
         let day = dayOfYear - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
-            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(fraction, 6))Z"
+        return (year, month, day, secondOfDay, fraction)
+    }
+
+    /// `2024-03-05T12:34:56.789012Z` (UTC, microseconds) from nanoseconds since the epoch.
+    public static func timestamp(_ nanoseconds: Int64) -> String {
+        let c = civil(nanoseconds)
+        return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.secondOfDay / 3600, 2)):"
+            + "\(pad(c.secondOfDay / 60 % 60, 2)):\(pad(c.secondOfDay % 60, 2)).\(pad(c.microseconds, 6))Z"
     }
 
     /// Seconds with microsecond precision, e.g. `12.000345`.
@@ -112,7 +209,8 @@ public enum Format {
 
     static func pad(_ value: Int64, _ width: Int) -> String {
         let text = String(value)
-        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+        let count = text.utf8.count
+        return count >= width ? text : String(repeating: "0", count: width - count) + text
     }
 
     /// An endpoint as `a.b.c.d:port` or `[v6]:port` (`port` omitted when nil).
@@ -145,7 +243,7 @@ public enum Format {
 
     /// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
     public static func csv(_ text: String) -> String {
-        if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+        if text.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
             return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
         return text
@@ -153,7 +251,8 @@ public enum Format {
 
     /// Right-pads `text` to `width` characters.
     public static func column(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+        let count = text.utf8.count  // the columns hold ASCII (addresses, numbers, names)
+        return count >= width ? text : text + String(repeating: " ", count: width - count)
     }
 }
 
