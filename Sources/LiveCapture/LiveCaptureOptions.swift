@@ -7,7 +7,8 @@ public struct LiveCaptureOptions: Sendable, Equatable {
     /// costs no ring memory: on Linux libpcap sizes the ring's frames from the interface MTU,
     /// not from the snapshot length.
     public static let defaultSnapshotLength = 262_144
-    /// The read timeout: how long a call waits for packets before it returns an empty batch.
+    /// The read timeout: how long a `nextBatch` call waits for packets before it returns an empty
+    /// batch (and, without immediate mode, the kernel's block timeout).
     public static let defaultTimeout: Duration = .milliseconds(100)
     /// The most packets one `nextBatch` call hands out.
     public static let defaultMaximumBatchPackets = 1024
@@ -20,7 +21,12 @@ public struct LiveCaptureOptions: Sendable, Equatable {
     public var promiscuous: Bool
     /// The kernel capture buffer in bytes; nil keeps libpcap's default (2 MiB on Linux).
     public var bufferSize: Int?
-    /// Deliver each packet as soon as it arrives (pcap_set_immediate_mode).
+    /// Deliver each packet as soon as it arrives (pcap_set_immediate_mode; TPACKET_V2 on Linux).
+    /// When false, the kernel hands packets over in blocks (TPACKET_V3), at the latest after
+    /// `timeout`, so findings wait at most that long. Immediate mode wakes the reader per
+    /// packet and loses packets sooner at high rates: on a 2-core machine, 228,600 packets
+    /// replayed at about 190,000 packets/s lost 7-13% with immediate mode (as `tcpdump
+    /// --immediate-mode` does) and none without it.
     public var immediateMode: Bool
     /// The read timeout; at least 1 ms.
     public var timeout: Duration
@@ -62,7 +68,7 @@ public struct LiveCaptureOptions: Sendable, Equatable {
                              reason: "must be between 1 and \(Int32.max) bytes")
         }
         guard timeout >= .milliseconds(1), timeout <= .seconds(Int(Int32.max / 1000)) else {
-            throw .badOption(name: "timeout", value: "\(timeout)", reason: "must be at least 1 ms")
+            throw .badOption(name: "timeout", value: "\(timeout)", reason: "must be between 1 ms and 24 days")
         }
         if let duration, duration <= .zero {
             throw .badOption(name: "--duration", value: "\(duration)", reason: "must be positive")

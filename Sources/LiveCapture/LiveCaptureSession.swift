@@ -78,9 +78,13 @@ import Synchronization
 /// A live source has no file: each packet's `fileOffset` is its running number in this session
 /// (0 for the first packet handed out), and `interface` is 0.
 public final class LiveCaptureSession: PacketSource {
-    /// A handle that stops a session from another thread, a task or a signal-handling path
-    /// (for example a `DispatchSource` for SIGINT/SIGTERM). It keeps the libpcap handle alive,
-    /// so it is safe to use even after the session is gone.
+    /// A handle that stops a session from another thread, a task or a signal-handling path.
+    /// It keeps the libpcap handle alive, so it is safe to use even after the session is gone.
+    ///
+    /// `stop()` does only an atomic store, `pcap_breakloop` and a one-byte write(2), all
+    /// async-signal-safe, but Swift itself does not promise that calling a method from a raw C
+    /// signal handler is: for SIGINT/SIGTERM, ignore the signal (`signal(SIGINT, SIG_IGN)`) and
+    /// call `stop()` from a `DispatchSource.makeSignalSource` handler.
     public struct Stopper: Sendable {
         let handle: PcapHandle
 

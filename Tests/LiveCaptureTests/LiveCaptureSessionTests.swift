@@ -33,9 +33,13 @@ struct LiveCaptureSessionTests {
         return seen
     }
 
-    @Test func capturesExactlyTheDatagramsSentToAFilteredPort() throws {
+    /// Immediate mode (TPACKET_V2 on Linux) and buffered mode (TPACKET_V3, blocks handed over
+    /// at the timeout) must both deliver every packet.
+    @Test(arguments: [true, false])
+    func capturesExactlyTheDatagramsSentToAFilteredPort(immediateMode: Bool) throws {
         let port = try LoopbackUDPPort()
-        let session = try LiveCaptureSession(options: LiveCaptureOptions(interface: "lo", filter: "udp and port \(port.port)"))
+        let session = try LiveCaptureSession(options: LiveCaptureOptions(
+            interface: "lo", immediateMode: immediateMode, filter: "udp and port \(port.port)"))
         #expect(session.linkType == .ethernet)
         #expect(session.snapshotLength == LiveCaptureOptions.defaultSnapshotLength)
         #expect(session.filter == "udp and port \(port.port)")
