@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderLiveCaptureTests() { #expect(1 + 1 == 2) }
