@@ -10,6 +10,8 @@ struct FlowAudit: ParsableCommand {
         version: FlowAuditVersion.string,
         subcommands: [
             AuditCommand.self,
+            LiveCommand.self,
+            InterfacesCommand.self,
             FlowsCommand.self,
             LintCommand.self,
             ExplainCommand.self,
