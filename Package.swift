@@ -18,6 +18,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // SHA-256 for the evidence manifest at hardware speed (BoringSSL's assembly, SHA-NI).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -32,7 +34,11 @@ let package = Package(
         // Rule files and site bindings, address and service sets, the compiled matcher.
         .target(name: "Policy", dependencies: ["Packets", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         // The pipeline: source -> decode -> flows -> names -> verdicts; findings and report model.
-        .target(name: "Audit", dependencies: ["Packets", "Flows", "Policy"], swiftSettings: strict),
+        .target(
+            name: "Audit",
+            dependencies: ["Packets", "Flows", "Policy", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         // Renderers: text, JSON, CSV, JSON Lines.
         .target(name: "Reports", dependencies: ["Packets", "Flows", "Policy", "Audit"], swiftSettings: strict),
         // The only module that imports CPcap: live interfaces, BPF, kernel drop counts.

@@ -62,9 +62,9 @@ struct AuditOptions: ParsableArguments {
             printError("the rules or the site are invalid: nothing was audited (run 'flowaudit lint' for details)")
             throw ExitCode(2)
         }
-        var files = [PolicyFileEvidence(path: site, kind: "site", sha256: SHA256.file(site)?.digest)]
+        var files = [PolicyFileEvidence(path: site, kind: "site", sha256: FileDigest.sha256(path: site)?.digest)]
         for set in loaded.policy.ruleSets {
-            files.append(PolicyFileEvidence(path: set.file, kind: "rules", sha256: SHA256.file(set.file)?.digest))
+            files.append(PolicyFileEvidence(path: set.file, kind: "rules", sha256: FileDigest.sha256(path: set.file)?.digest))
         }
         let warnings = loaded.diagnostics.filter { $0.severity != .error }.map(\.description)
         return (CompiledPolicy(loaded.policy), warnings, files)
@@ -124,6 +124,8 @@ struct AuditCommand: ParsableCommand {
         configuration.meter.tcpIdleTimeout = timeouts.configuration.tcpIdleTimeout
         configuration.meter.otherIdleTimeout = timeouts.configuration.otherIdleTimeout
         let auditor = Auditor(policy: policy, configuration: configuration)
+        // The evidence manifest's digests are computed on the other core while the audit runs.
+        let digests = BackgroundDigests(paths: captures)
         let inputs = auditor.run(paths: captures)
         var inputError = false
         var evidence: [InputEvidence] = []
@@ -133,7 +135,7 @@ struct AuditCommand: ParsableCommand {
                 printError("error: \(error)")
                 inputError = true
             }
-            let digest = input.summary.path == "-" ? nil : SHA256.file(input.summary.path)
+            let digest = digests.digest(of: input.summary.path)
             evidence.append(InputEvidence(report: input, sha256: digest?.digest, size: digest?.size))
         }
         let report = auditor.report(inputs: evidence, policyFiles: files, policyWarnings: warnings,
