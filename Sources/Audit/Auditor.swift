@@ -62,6 +62,8 @@ public final class Auditor {
     var malformed: [String: Int] = [:]
     /// Flows reported live as unexpected at their start (id -> nearest rule text).
     var liveUnexpected: Set<UInt64> = []
+    /// Verdicts of tuples whose ends have no names, valid while the name table's generation holds.
+    var verdictCache: [VerdictKey: CachedVerdict] = [:]
 
     public init(policy: CompiledPolicy, configuration: AuditConfiguration = AuditConfiguration()) {
         self.policy = policy
@@ -179,10 +181,6 @@ public final class Auditor {
     }
 
     func verdict(_ flow: Flow, extra: FlowExtras?) -> Verdict {
-        let initiatorNames = names(of: flow.initiator, from: flow.firstTimestamp, to: flow.lastTimestamp)
-        let responderNames = names(of: flow.responder, from: flow.firstTimestamp, to: flow.lastTimestamp, extra: extra)
-        let initiatorRoles = policy.roles(for: flow.initiator, names: initiatorNames)
-        let responderRoles = policy.roles(for: flow.responder, names: responderNames)
         let port: UInt16
         if flow.hasPorts {
             port = flow.responderPort
@@ -191,12 +189,39 @@ public final class Auditor {
         } else {
             port = 0
         }
+        let initiatorNames = names(of: flow.initiator, from: flow.firstTimestamp, to: flow.lastTimestamp)
+        let responderNames = names(of: flow.responder, from: flow.firstTimestamp, to: flow.lastTimestamp, extra: extra)
+        // Flows whose ends have no names are decided by addresses alone: the same tuple gets the
+        // same verdict until a name is learned, so it is decided once and cached.
+        let cacheable = initiatorNames.isEmpty && responderNames.isEmpty
+        let cacheKey = VerdictKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber, port: port)
+        if cacheable, let cached = verdictCache[cacheKey], cached.generation == names.generation {
+            return cached.verdict
+        }
+        let initiatorRoles = policy.roles(for: flow.initiator, names: initiatorNames)
+        let responderRoles = policy.roles(for: flow.responder, names: responderNames)
         let query = FlowQuery(initiator: flow.initiator, responder: flow.responder, initiatorNames: initiatorNames,
                               responderNames: responderNames, ipProtocol: flow.protocolNumber, responderPort: port)
         let inScope = policy.isInScope(initiatorRoles: initiatorRoles, responderRoles: responderRoles)
-        guard inScope else { return Verdict(inScope: false, match: nil, query: query) }
-        let match = policy.match(query, initiatorRoles: initiatorRoles, responderRoles: responderRoles)
-        return Verdict(inScope: true, match: match, query: query)
+        let verdict: Verdict
+        if inScope {
+            let match = policy.match(query, initiatorRoles: initiatorRoles, responderRoles: responderRoles, findNearMiss: false)
+            verdict = Verdict(inScope: true, match: match, query: query)
+        } else {
+            verdict = Verdict(inScope: false, match: nil, query: query)
+        }
+        if cacheable {
+            if verdictCache.count >= 1 << 16 { verdictCache.removeAll(keepingCapacity: true) }
+            verdictCache[cacheKey] = CachedVerdict(generation: names.generation, verdict: verdict)
+        }
+        return verdict
+    }
+
+    /// The nearest rule to an unexpected flow, in words (computed once per unexpected group).
+    func nearestRule(_ verdict: Verdict) -> String? {
+        guard let match = verdict.match else { return nil }
+        return policy.nearMiss(verdict.query, initiatorRoles: match.initiatorRoles, responderRoles: match.responderRoles)
+            .map { policy.describe($0, for: verdict.query) }
     }
 
     func flowEnded(_ flow: Flow) {
@@ -210,24 +235,30 @@ public final class Auditor {
         }
         inScopeFlows += 1
         if flow.looksOneSided { oneSidedFlows += 1 }
-        let evidence = FlowEvidence(flow)
+        // The evidence (Community ID, refusal text) is built only if something keeps it.
+        var cachedEvidence: FlowEvidence?
+        func evidence() -> FlowEvidence {
+            if let cachedEvidence { return cachedEvidence }
+            let value = FlowEvidence(flow)
+            cachedEvidence = value
+            return value
+        }
         if let prefer = policy.preferAdvisory(ipProtocol: flow.protocolNumber, port: verdict.query.responderPort) {
             let service = flow.hasPorts ? "\(flow.protocolName)/\(flow.responderPort)" : flow.protocolName
             addAdvisory(.preferred, key: "prefer|\(prefer.qualifiedID)|\(flow.initiator)|\(flow.responder)",
                         message: "\(service) from \(flow.initiator) to \(flow.responder): \(prefer.reason)",
-                        reference: prefer.qualifiedID, evidence: evidence)
+                        reference: prefer.qualifiedID, evidence: evidence())
         }
         if match.isAllowed {
             for allowed in match.allowed {
                 recordRuleFlow(allowed.rule, flow: flow, evidence: evidence)
-                checkTLS(flow, rule: allowed.rule, extra: extra, evidence: evidence)
+                if extra != nil { checkTLS(flow, rule: allowed.rule, extra: extra, evidence: evidence()) }
             }
             liveUnexpected.remove(flow.id)
         } else {
-            let nearest = match.nearMiss.map { policy.describe($0, for: verdict.query) }
-            addUnexpected(flow, verdict: verdict, match: match, nearest: nearest, evidence: evidence)
+            let isNew = addUnexpected(flow, verdict: verdict, match: match, evidence: evidence)
             if onEvent != nil, !liveUnexpected.contains(flow.id) {
-                onEvent?(.unexpectedFlowStarted(evidence, nearestRule: nearest))
+                onEvent?(.unexpectedFlowStarted(evidence(), nearestRule: isNew ? groupNearest(flow, verdict) : nearestRule(verdict)))
             }
             liveUnexpected.remove(flow.id)
         }
@@ -242,15 +273,15 @@ public final class Auditor {
         return (false, false)
     }
 
-    func recordRuleFlow(_ index: Int, flow: borrowing Flow, evidence: FlowEvidence) {
+    func recordRuleFlow(_ index: Int, flow: Flow, evidence: () -> FlowEvidence) {
         let (completed, unanswered) = Self.counts(flow)
         let firstCompletion = rules[index].completed == 0 && rules[index].unanswered == 0
         rules[index].add(flow, evidence: evidence, completed: completed, unanswered: unanswered)
         if onEvent != nil {
             if completed || unanswered {
-                if firstCompletion { onEvent?(.ruleObserved(rule: rules[index].rule.qualifiedID, evidence)) }
+                if firstCompletion { onEvent?(.ruleObserved(rule: rules[index].rule.qualifiedID, evidence())) }
             } else {
-                onEvent?(.ruleBlocked(rule: rules[index].rule.qualifiedID, evidence))
+                onEvent?(.ruleBlocked(rule: rules[index].rule.qualifiedID, evidence()))
             }
         }
     }
@@ -267,28 +298,39 @@ public final class Auditor {
                     reference: id, evidence: evidence)
     }
 
-    func addAdvisory(_ kind: Advisory.Kind, key: String, message: String, reference: String?, evidence: FlowEvidence) {
+    func addAdvisory(_ kind: Advisory.Kind, key: String, message: @autoclosure () -> String, reference: String?,
+                     evidence: @autoclosure () -> FlowEvidence) {
         if advisories[key] != nil {
             advisories[key]!.flows += 1
         } else {
-            advisories[key] = Advisory(kind: kind, message: message, reference: reference, flows: 1, example: evidence)
+            advisories[key] = Advisory(kind: kind, message: message(), reference: reference, flows: 1, example: evidence())
         }
     }
 
-    func addUnexpected(_ flow: Flow, verdict: Verdict, match: MatchResult, nearest: String?, evidence: FlowEvidence) {
+    /// Adds an unexpected flow to its group; true when the group is new.
+    @discardableResult
+    func addUnexpected(_ flow: Flow, verdict: Verdict, match: MatchResult, evidence: () -> FlowEvidence) -> Bool {
         let completed = flow.isCompleted || flow.looksOneSided
         let key = GroupKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber,
                            port: flow.hasPorts || flow.protocolNumber == IPProtocolNumber.icmp
                                || flow.protocolNumber == IPProtocolNumber.icmpv6 ? verdict.query.responderPort : 0,
                            completed: completed)
-        if var group = groups[key] {
-            group.add(flow, names: verdict.query)
-            groups[key] = group
-        } else if groups.count < configuration.maximumGroups {
-            groups[key] = GroupAccumulator(flow, verdict: verdict, nearest: nearest, evidence: evidence,
-                                           initiatorRoles: policy.roleNames(match.initiatorRoles),
-                                           responderRoles: policy.roleNames(match.responderRoles))
+        if groups[key] != nil {
+            groups[key]!.add(flow, names: verdict.query)
+            return false
         }
+        guard groups.count < configuration.maximumGroups else { return false }
+        groups[key] = GroupAccumulator(flow, verdict: verdict, nearest: nearestRule(verdict), evidence: evidence(),
+                                       initiatorRoles: policy.roleNames(match.initiatorRoles),
+                                       responderRoles: policy.roleNames(match.responderRoles))
+        return true
+    }
+
+    func groupNearest(_ flow: Flow, _ verdict: Verdict) -> String? {
+        let completed = flow.isCompleted || flow.looksOneSided
+        let key = GroupKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber,
+                           port: verdict.query.responderPort, completed: completed)
+        return groups[key]?.nearest ?? nearestRule(verdict)
     }
 
     // MARK: Live hooks
@@ -303,7 +345,7 @@ public final class Auditor {
             let verdict = self.verdict(flow, extra: nil)
             guard verdict.inScope, let match = verdict.match, !match.isAllowed else { return }
             self.liveUnexpected.insert(flow.id)
-            let nearest = match.nearMiss.map { self.policy.describe($0, for: verdict.query) }
+            let nearest = self.nearestRule(verdict)
             self.onEvent?(.unexpectedFlowStarted(FlowEvidence(flow), nearestRule: nearest))
         }
         meter.onStateChange = { [unowned self] flow, _ in
@@ -392,6 +434,18 @@ public enum TLSVersionText {
     }
 }
 
+struct VerdictKey: Hashable {
+    var initiator: IPAddress
+    var responder: IPAddress
+    var protocolNumber: UInt8
+    var port: UInt16
+}
+
+struct CachedVerdict {
+    var generation: Int
+    var verdict: Auditor.Verdict
+}
+
 struct GroupKey: Hashable {
     var initiator: IPAddress
     var responder: IPAddress
@@ -471,18 +525,18 @@ struct RuleAccumulator {
 
     init(rule: PolicyRule) { self.rule = rule }
 
-    mutating func add(_ flow: Flow, evidence: FlowEvidence, completed isCompleted: Bool, unanswered isUnanswered: Bool) {
+    mutating func add(_ flow: Flow, evidence: () -> FlowEvidence, completed isCompleted: Bool, unanswered isUnanswered: Bool) {
         bytes += flow.initiatorBytes + flow.responderBytes
         firstSeen = min(firstSeen ?? flow.firstTimestamp, flow.firstTimestamp)
         lastSeen = max(lastSeen ?? flow.lastTimestamp, flow.lastTimestamp)
         if isCompleted || isUnanswered {
             if isCompleted { completed += 1 } else { unanswered += 1 }
             if flow.looksOneSided { oneSided += 1 }
-            if example == nil || (isCompleted && example?.state == "unanswered") { example = evidence }
+            if example == nil || (isCompleted && example?.state == "unanswered") { example = evidence() }
             if hostsSeen.count < 4096 { hostsSeen.insert(flow.initiator) }
         } else {
             attempted += 1
-            if blockedExamples.count < 3 { blockedExamples.append(evidence) }
+            if blockedExamples.count < 3 { blockedExamples.append(evidence()) }
         }
     }
 

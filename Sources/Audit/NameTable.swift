@@ -31,6 +31,9 @@ public struct NameTable: Sendable {
     public var maximumNamesPerAddress = 32
     public var maximumAddresses = 1 << 20
     public private(set) var dropped: Int = 0
+    /// Bumped whenever a binding is added or extended: verdicts cached under an older
+    /// generation may have missed a name.
+    public private(set) var generation: Int = 0
 
     public init(graceSeconds: Int) {
         graceNanoseconds = Int64(graceSeconds) * 1_000_000_000
@@ -41,6 +44,7 @@ public struct NameTable: Sendable {
         let name = Self.normalise(name)
         guard !name.isEmpty else { return }
         let until = ttl.map { time &+ Int64($0) * 1_000_000_000 &+ graceNanoseconds } ?? Int64.max
+        generation &+= 1
         if var list = bindings[address] {
             if let i = list.firstIndex(where: { $0.name == name && $0.source == source }) {
                 list[i].validUntil = max(list[i].validUntil, until)

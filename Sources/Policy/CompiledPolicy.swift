@@ -211,7 +211,9 @@ public struct CompiledPolicy: Sendable {
     }
 
     /// ``match(_:)`` with the two ends' roles already looked up.
-    public func match(_ flow: FlowQuery, initiatorRoles: RoleSet, responderRoles: RoleSet) -> MatchResult {
+    /// - Parameter findNearMiss: false skips the nearest-rule search when nothing allows the flow
+    ///   (a caller that already reported this flow's group asks only once per group).
+    public func match(_ flow: FlowQuery, initiatorRoles: RoleSet, responderRoles: RoleSet, findNearMiss: Bool = true) -> MatchResult {
         var allowed: [RuleMatch] = []
         if let table = ports[Int(flow.ipProtocol)] {
             for candidate in table.rules(for: flow.responderPort) {
@@ -225,7 +227,7 @@ public struct CompiledPolicy: Sendable {
             }
         }
         var result = MatchResult(allowed: allowed, initiatorRoles: initiatorRoles, responderRoles: responderRoles, nearMiss: nil)
-        if allowed.isEmpty { result.nearMiss = nearMiss(flow, initiatorRoles: initiatorRoles, responderRoles: responderRoles) }
+        if allowed.isEmpty && findNearMiss { result.nearMiss = nearMiss(flow, initiatorRoles: initiatorRoles, responderRoles: responderRoles) }
         return result
     }
 
@@ -234,18 +236,24 @@ public struct CompiledPolicy: Sendable {
     /// the port listed for the other transport protocol, or the same protocol on another port
     /// (by distance); roles fit on another protocol; service and initiator fit; service and
     /// responder fit.
-    func nearMiss(_ flow: FlowQuery, initiatorRoles: RoleSet, responderRoles: RoleSet) -> NearMiss? {
+    public func nearMiss(_ flow: FlowQuery, initiatorRoles: RoleSet, responderRoles: RoleSet) -> NearMiss? {
         var best: (rank: Int, distance: Int, miss: NearMiss)?
         func consider(_ rank: Int, _ distance: Int, _ rule: Int, _ reason: MissReason) {
             if best == nil || rank < best!.rank || (rank == best!.rank && distance < best!.distance) {
                 best = (rank, distance, NearMiss(rule: rule, reason: reason))
             }
         }
-        for (index, rule) in policy.rules.enumerated() {
+        for index in policy.rules.indices {
+            // Role tests first: they are cheap, and a rule sharing no role with the flow's ends
+            // cannot be near it.
+            let fromInitiator = ruleFrom[index].intersects(initiatorRoles)
+            let toResponder = ruleTo[index].intersects(responderRoles)
+            let backward = ruleTo[index].intersects(initiatorRoles) && ruleFrom[index].intersects(responderRoles)
+            guard fromInitiator || toResponder || backward else { continue }
+            let rule = policy.rules[index]
             let services = rule.effectiveServices
             let serviceFits = services.contains { $0.matches(ipProtocol: flow.ipProtocol, port: flow.responderPort) }
-            let forward = ruleFrom[index].intersects(initiatorRoles) && ruleTo[index].intersects(responderRoles)
-            let backward = ruleTo[index].intersects(initiatorRoles) && ruleFrom[index].intersects(responderRoles)
+            let forward = fromInitiator && toResponder
             if backward && serviceFits && rule.rule.direction == .oneWay {
                 consider(0, 0, index, .reverseOfOneWay)
             }

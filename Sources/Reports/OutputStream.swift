@@ -221,6 +221,8 @@ public enum Format {
 
     /// A JSON string literal.
     public static func json(_ text: String) -> String {
+        // Most values (addresses, ids, names) need no escaping.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + text + "\"" }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
