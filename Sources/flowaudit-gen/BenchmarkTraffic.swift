@@ -4,22 +4,16 @@
 import PacketBuilder
 import Packets
 
-/// SplitMix64: a small, fast, deterministic generator (the same seed always gives the same stream).
+/// The benchmark's random stream: the project's seeded SplitMix64 generator, plus a stateless
+/// per-index hash.
 struct BenchmarkRandom {
-    private var state: UInt64
+    private var generator: SeededGenerator
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { generator = SeededGenerator(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
-    /// A value in `0..<bound` (bound > 0); the modulo bias is irrelevant at these bounds.
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+    mutating func below(_ bound: Int) -> Int { generator.below(bound) }
 
     /// One value derived from `seed` and `index` alone, independent of any stream position.
     static func hash(_ seed: UInt64, _ index: UInt64) -> UInt64 {

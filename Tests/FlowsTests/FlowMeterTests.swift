@@ -128,7 +128,7 @@ let second: Int64 = 1_000_000_000
 
     @Test func hostileFramesNeverTrap() {
         let base = conversation.tcpSession(client: Endpoint(client, 1), server: Endpoint(server, 2), at: 0, clientData: [[1, 2, 3]])
-        var generator = SplitMix(seed: 7)
+        var generator = SeededGenerator(seed: 7)
         var mutated: [TimedFrame] = []
         for round in 0..<400 {
             var frame = base[round % base.count].frame
@@ -141,15 +141,3 @@ let second: Int64 = 1_000_000_000
     }
 }
 
-/// A tiny deterministic generator for mutation tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

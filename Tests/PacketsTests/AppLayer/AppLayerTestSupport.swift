@@ -1,16 +1,7 @@
-// A seeded generator for the mutation tests (SplitMix64: deterministic, no global state).
+// Mutation helpers; the seeded generator is PacketBuilder.SeededGenerator.
 
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import PacketBuilder
+
 
 /// `count` variants of `bytes`, each with 1 to 4 random bytes replaced, and some cut short.
 func mutations(of bytes: [UInt8], count: Int, seed: UInt64) -> [[UInt8]] {

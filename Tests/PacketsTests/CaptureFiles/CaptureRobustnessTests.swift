@@ -1,3 +1,4 @@
+import PacketBuilder
 import Testing
 @testable import Packets
 

@@ -82,7 +82,7 @@ func frame(_ index: Int, length: Int) -> [UInt8] {
     }
 }
 
-// SeededGenerator (SplitMix64) is shared with the AppLayer tests (AppLayerTestSupport.swift).
+// SeededGenerator (SplitMix64) comes from PacketBuilder.
 
 /// IMIX-like packet sizes.
 func imixLength(_ index: Int) -> Int {
