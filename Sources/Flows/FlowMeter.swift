@@ -97,7 +97,7 @@ public struct FlowMeter {
     /// a -> b is expected, false when only b -> a is, nil when it cannot tell.
     public var orientationHint: ((IPAddress, UInt16, IPAddress, UInt16, UInt8) -> Bool?)?
 
-    @usableFromInline var flows: [Flow] = []
+    var flows = FlowStore()
     /// Intrusive activity-list links, per flow index, kept apart from the records so moving a
     /// flow to the back of its list touches a few small arrays instead of three flow records.
     var linkPrevious: [Int32] = []
@@ -132,7 +132,6 @@ public struct FlowMeter {
         self.onFlowEnd = onFlowEnd
         self.slots = Array(repeating: 0, count: 1024)
         self.slotMask = 1023
-        flows.reserveCapacity(512)
     }
 
     /// Flows currently in the table.
@@ -297,8 +296,7 @@ public struct FlowMeter {
             index = Int(free)
             flows[index] = flow
         } else {
-            index = flows.count
-            flows.append(flow)
+            index = flows.append(flow)
             linkPrevious.append(-1)
             linkNext.append(-1)
             linkList.append(0)
