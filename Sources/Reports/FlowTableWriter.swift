@@ -40,27 +40,27 @@ public final class FlowTableWriter {
     public func row(_ flow: Flow) {
         byProtocol[flow.protocolNumber, default: 0] += 1
         let communityID = CommunityID.of(flow)
-        let out = output
         switch format {
         case .text:
-            let v6 = flow.key.ipVersion == 6
-            var start = out.position
-            out.timestamp(flow.firstTimestamp); out.pad(from: start, to: 28)
-            start = out.position
-            out.duration(flow.duration); out.pad(from: start, to: 13)
-            start = out.position
-            out.ascii(flow.protocolName); out.pad(from: start, to: 7)
-            for (address, port) in [(flow.initiator, flow.initiatorPort), (flow.responder, flow.responderPort)] {
+            output.appendRow { out in
+                let v6 = flow.key.ipVersion == 6
+                var start = out.position
+                out.timestamp(flow.firstTimestamp); out.pad(from: start, to: 28)
                 start = out.position
-                if v6 && flow.hasPorts { out.byte(0x5B) }
-                out.address(address)
-                if flow.hasPorts {
-                    if v6 { out.byte(0x5D) }
-                    out.byte(0x3A)
-                    out.decimal(UInt64(port))
-                }
-                out.pad(from: start, to: 24)
-                out.byte(0x20)
+                out.duration(flow.duration); out.pad(from: start, to: 13)
+                start = out.position
+                out.ascii(flow.protocolName); out.pad(from: start, to: 7)
+                for (address, port) in [(flow.initiator, flow.initiatorPort), (flow.responder, flow.responderPort)] {
+                    start = out.position
+                    if v6 && flow.hasPorts { out.byte(0x5B) }
+                    out.address(address)
+                    if flow.hasPorts {
+                        if v6 { out.byte(0x5D) }
+                        out.byte(0x3A)
+                        out.decimal(UInt64(port))
+                    }
+                    out.pad(from: start, to: 24)
+                    out.byte(0x20)
             }
             start = out.position
             out.ascii(flow.state.name); out.pad(from: start, to: 12)
@@ -72,34 +72,36 @@ public final class FlowTableWriter {
             out.ascii(flow.history); out.pad(from: start, to: 9)
             out.ascii(communityID)
             out.byte(0x0A)
+            }
         case .csv:
-            // Every field is ASCII without commas or quotes, so none needs quoting.
-            out.timestamp(flow.firstTimestamp); out.byte(0x2C)
-            out.duration(flow.duration); out.byte(0x2C)
-            out.ascii(flow.protocolName); out.byte(0x2C)
-            out.address(flow.initiator); out.byte(0x2C)
-            if flow.hasPorts { out.decimal(UInt64(flow.initiatorPort)) }
-            out.byte(0x2C)
-            out.address(flow.responder); out.byte(0x2C)
-            if flow.hasPorts { out.decimal(UInt64(flow.responderPort)) }
-            out.byte(0x2C)
-            out.ascii(flow.state.name); out.byte(0x2C)
-            out.decimal(flow.initiatorPackets); out.byte(0x2C)
-            out.decimal(flow.initiatorBytes); out.byte(0x2C)
-            out.decimal(flow.responderPackets); out.byte(0x2C)
-            out.decimal(flow.responderBytes); out.byte(0x2C)
-            out.ascii(flow.initiatorReason.name); out.byte(0x2C)
-            out.ascii(flow.endReason.name); out.byte(0x2C)
-            out.ascii(flow.history); out.byte(0x2C)
-            out.ascii(flow.zeekConnState); out.byte(0x2C)
-            if flow.vlan >= 0 { out.decimal(UInt64(flow.vlan)) }
-            out.byte(0x2C)
-            out.ascii(communityID)
-            out.byte(0x0A)
+            output.appendRow { out in
+                // Every field is ASCII without commas or quotes, so none needs quoting.
+                out.timestamp(flow.firstTimestamp); out.byte(0x2C)
+                out.duration(flow.duration); out.byte(0x2C)
+                out.ascii(flow.protocolName); out.byte(0x2C)
+                out.address(flow.initiator); out.byte(0x2C)
+                if flow.hasPorts { out.decimal(UInt64(flow.initiatorPort)) }
+                out.byte(0x2C)
+                out.address(flow.responder); out.byte(0x2C)
+                if flow.hasPorts { out.decimal(UInt64(flow.responderPort)) }
+                out.byte(0x2C)
+                out.ascii(flow.state.name); out.byte(0x2C)
+                out.decimal(flow.initiatorPackets); out.byte(0x2C)
+                out.decimal(flow.initiatorBytes); out.byte(0x2C)
+                out.decimal(flow.responderPackets); out.byte(0x2C)
+                out.decimal(flow.responderBytes); out.byte(0x2C)
+                out.ascii(flow.initiatorReason.name); out.byte(0x2C)
+                out.ascii(flow.endReason.name); out.byte(0x2C)
+                out.ascii(flow.history); out.byte(0x2C)
+                out.ascii(flow.zeekConnState); out.byte(0x2C)
+                if flow.vlan >= 0 { out.decimal(UInt64(flow.vlan)) }
+                out.byte(0x2C)
+                out.ascii(communityID)
+                out.byte(0x0A)
+            }
         case .json:
             output.write((rows == 0 ? "\n" : ",\n") + FlowJSON.object(flow, communityID: communityID))
         }
-        out.endRow()
         rows += 1
     }
 

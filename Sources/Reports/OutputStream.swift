@@ -59,92 +59,14 @@ public final class ReportOutput {
         if flushEachWrite || buffer.count >= 1 << 16 { flush() }
     }
 
-    // MARK: Byte-level appenders for rows written once per flow (no intermediate strings)
-
-    @inline(__always)
-    public func byte(_ value: UInt8) {
-        buffer.append(value)
-    }
-
-    public func ascii(_ text: String) {
-        buffer.append(contentsOf: text.utf8)
-    }
-
-    /// Appends `value` in decimal.
-    public func decimal(_ value: UInt64) {
-        if value < 10 {
-            buffer.append(0x30 &+ UInt8(value))
-            return
-        }
-        var digits = InlineArray<20, UInt8>(repeating: 0)
-        var count = 0
-        var rest = value
-        while rest > 0 {
-            digits[count] = 0x30 &+ UInt8(rest % 10)
-            rest /= 10
-            count += 1
-        }
-        while count > 0 {
-            count -= 1
-            buffer.append(digits[count])
-        }
-    }
-
-    /// Appends `value` in decimal, left-padded with zeros to `width` digits.
-    func padded(_ value: Int64, _ width: Int) {
-        var digits = InlineArray<20, UInt8>(repeating: 0x30)
-        var rest = UInt64(max(0, value))
-        var count = 0
-        while rest > 0 || count < width {
-            digits[count] = 0x30 &+ UInt8(rest % 10)
-            rest /= 10
-            count += 1
-            if count == 20 { break }
-        }
-        while count > 0 {
-            count -= 1
-            buffer.append(digits[count])
-        }
-    }
-
-    /// Appends an address: dotted quad for IPv4, RFC 5952 text for IPv6.
-    public func address(_ address: IPAddress) {
-        if address.isIPv4 {
-            let v = address.ipv4Value
-            decimal(UInt64(v >> 24)); byte(0x2E)
-            decimal(UInt64((v >> 16) & 0xFF)); byte(0x2E)
-            decimal(UInt64((v >> 8) & 0xFF)); byte(0x2E)
-            decimal(UInt64(v & 0xFF))
-        } else {
-            ascii(address.description)
-        }
-    }
-
-    /// Appends a UTC timestamp as ``Format/timestamp(_:)`` writes it.
-    public func timestamp(_ nanoseconds: Int64) {
-        let c = Format.civil(nanoseconds)
-        padded(c.year, 4); byte(0x2D); padded(c.month, 2); byte(0x2D); padded(c.day, 2); byte(0x54)
-        padded(c.secondOfDay / 3600, 2); byte(0x3A); padded(c.secondOfDay / 60 % 60, 2); byte(0x3A)
-        padded(c.secondOfDay % 60, 2); byte(0x2E); padded(c.microseconds, 6); byte(0x5A)
-    }
-
-    /// Appends seconds with microseconds, as ``Format/duration(_:)`` writes them.
-    public func duration(_ nanoseconds: Int64) {
-        let micro = max(0, nanoseconds) / 1000
-        decimal(UInt64(micro / 1_000_000)); byte(0x2E); padded(micro % 1_000_000, 6)
-    }
-
-    /// Pads with spaces up to `column` bytes since `start` (a position from ``position``).
-    public func pad(from start: Int, to width: Int) {
-        let written = buffer.count - start
-        if written < width { buffer.append(contentsOf: repeatElement(0x20, count: width - written)) }
-    }
-
-    /// The current length of the pending buffer, for ``pad(from:to:)``.
-    public var position: Int { buffer.count }
-
-    /// Flushes when the pending buffer is large; call after each row.
-    public func endRow() {
+    /// Appends one row through a ``ByteAppender`` over the pending buffer: one access to the
+    /// buffer for the whole row (a class property accessed per byte would be checked per byte),
+    /// then flushes when the buffer is large.
+    public func appendRow(_ body: (inout ByteAppender) -> Void) {
+        var appender = ByteAppender(bytes: buffer)
+        buffer = []
+        body(&appender)
+        buffer = appender.bytes
         if flushEachWrite || buffer.count >= 1 << 16 { flush() }
     }
 
@@ -269,4 +191,95 @@ extension String {
         }
         return out + rest
     }
+}
+
+/// Writes text fields of a row as bytes (decimal numbers, addresses, timestamps) without
+/// building intermediate strings. Rows of the flow table are written once per flow.
+public struct ByteAppender {
+    public var bytes: [UInt8]
+
+
+    @inline(__always)
+    public mutating func byte(_ value: UInt8) {
+        bytes.append(value)
+    }
+
+    public mutating func ascii(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// Appends `value` in decimal.
+    public mutating func decimal(_ value: UInt64) {
+        if value < 10 {
+            bytes.append(0x30 &+ UInt8(value))
+            return
+        }
+        var digits = InlineArray<20, UInt8>(repeating: 0)
+        var count = 0
+        var rest = value
+        while rest > 0 {
+            digits[count] = 0x30 &+ UInt8(rest % 10)
+            rest /= 10
+            count += 1
+        }
+        while count > 0 {
+            count -= 1
+            bytes.append(digits[count])
+        }
+    }
+
+    /// Appends `value` in decimal, left-padded with zeros to `width` digits.
+    mutating func padded(_ value: Int64, _ width: Int) {
+        var digits = InlineArray<20, UInt8>(repeating: 0x30)
+        var rest = UInt64(max(0, value))
+        var count = 0
+        while rest > 0 || count < width {
+            digits[count] = 0x30 &+ UInt8(rest % 10)
+            rest /= 10
+            count += 1
+            if count == 20 { break }
+        }
+        while count > 0 {
+            count -= 1
+            bytes.append(digits[count])
+        }
+    }
+
+    /// Appends an address: dotted quad for IPv4, RFC 5952 text for IPv6.
+    public mutating func address(_ address: IPAddress) {
+        if address.isIPv4 {
+            let v = address.ipv4Value
+            decimal(UInt64(v >> 24)); byte(0x2E)
+            decimal(UInt64((v >> 16) & 0xFF)); byte(0x2E)
+            decimal(UInt64((v >> 8) & 0xFF)); byte(0x2E)
+            decimal(UInt64(v & 0xFF))
+        } else {
+            ascii(address.description)
+        }
+    }
+
+    /// Appends a UTC timestamp as ``Format/timestamp(_:)`` writes it.
+    public mutating func timestamp(_ nanoseconds: Int64) {
+        let c = Format.civil(nanoseconds)
+        padded(c.year, 4); byte(0x2D); padded(c.month, 2); byte(0x2D); padded(c.day, 2); byte(0x54)
+        padded(c.secondOfDay / 3600, 2); byte(0x3A); padded(c.secondOfDay / 60 % 60, 2); byte(0x3A)
+        padded(c.secondOfDay % 60, 2); byte(0x2E); padded(c.microseconds, 6); byte(0x5A)
+    }
+
+    /// Appends seconds with microseconds, as ``Format/duration(_:)`` writes them.
+    public mutating func duration(_ nanoseconds: Int64) {
+        let micro = max(0, nanoseconds) / 1000
+        decimal(UInt64(micro / 1_000_000)); byte(0x2E); padded(micro % 1_000_000, 6)
+    }
+
+    /// Pads with spaces up to `column` bytes since `start` (a position from ``position``).
+    public mutating func pad(from start: Int, to width: Int) {
+        let written = bytes.count - start
+        if written < width { bytes.append(contentsOf: repeatElement(0x20, count: width - written)) }
+    }
+
+    /// The current length of the pending buffer, for ``pad(from:to:)``.
+    public var position: Int { bytes.count }
+
+
 }

@@ -242,4 +242,27 @@ struct FlowsCommandTests {
         #expect(result.stderr.contains("error: \(path): byte \(offset): "), "stderr: \(result.stderr)")
         #expect(Set(try Self.rows(result)) == Set(conversations.map(\.row)))
     }
+
+    @Test("a pcapng interface with a link type flowaudit does not decode: counted by interface, the others audited, exit 0")
+    func unknownLinkTypeOnOneInterface() throws {
+        let folder = try CLI.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let conversation = Self.conversations()[0]
+        var writer = PcapngWriter()
+        let ethernet = writer.addInterface(linkType: .ethernet)
+        let radio = writer.addInterface(linkType: LinkType(rawValue: 127))  // IEEE 802.11 radiotap
+        for frame in conversation.frames {
+            writer.appendEnhancedPacket(interface: ethernet, timestamp: frame.timestamp, data: frame.frame)
+        }
+        for index in 0..<3 {
+            writer.appendEnhancedPacket(interface: radio, timestamp: Self.start + Int64(index), data: Conversation.filler(count: 40))
+        }
+        let path = try Self.write(writer.bytes, "two-interfaces.pcapng", in: folder)
+        let json = try CLI.run("flowaudit", ["flows", path, "--format", "json"])
+        #expect(json.status == 0, "stderr: \(json.stderr)")
+        #expect(try Self.rows(json) == [conversation.row])
+        let text = try CLI.run("flowaudit", ["flows", path])
+        #expect(text.stdout.contains("unsupported link type 127(IEEE802_11_RADIOTAP) on interface 1: 3 packets not decoded"),
+                "stdout: \(text.stdout)")
+    }
 }
