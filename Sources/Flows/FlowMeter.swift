@@ -10,6 +10,9 @@ public struct FlowMeterConfiguration: Sendable {
     /// trailing packets (the last ACK, repeated RSTs) before it is handed on (default 5 s, as Zeek's
     /// `tcp_close_delay`). A SYN on its tuple ends it at once and starts a new flow.
     public var closeLinger: Int64 = 5_000_000_000
+    /// How stale a flow's place in its activity list may get before a packet moves it to the
+    /// back (default 1 s): idle flows end at most this much after their timeout.
+    public var requeueInterval: Int64 = 1_000_000_000
     /// Payload-carrying packets per flow passed to the payload inspector (0: none).
     public var inspectedPacketsPerFlow: Int = 0
     /// Fragment bookkeeping entries kept at most (first fragments waiting for the rest).
@@ -103,6 +106,8 @@ public struct FlowMeter {
     var linkPrevious: [Int32] = []
     var linkNext: [Int32] = []
     var linkList: [UInt8] = []
+    /// Capture time each flow was last moved to the back of its list.
+    var linkQueuedAt: [Int64] = []
     @usableFromInline var freeIndices: [Int32] = []
     @usableFromInline var slots: [UInt64]
     @usableFromInline var slotMask: Int
@@ -300,12 +305,14 @@ public struct FlowMeter {
             linkPrevious.append(-1)
             linkNext.append(-1)
             linkList.append(0)
+            linkQueuedAt.append(0)
         }
         insertSlot(hash: hash, index: index)
         activeCount += 1
         statistics.flowsCreated &+= 1
         if activeCount > statistics.peakActiveFlows { statistics.peakActiveFlows = activeCount }
         pushBack(index, list: decoded.ipProtocol == IPProtocolNumber.tcp ? 0 : 1)
+        linkQueuedAt[index] = timestamp
         return index
     }
 
@@ -342,7 +349,14 @@ public struct FlowMeter {
         Self.count(&flows[index], decoded: facts, fromInitiator: fromInitiator, timestamp: timestamp,
                    packets: packets, bytes: bytes, headerless: headerless)
         let list: UInt8 = flows[index].isFinished ? 2 : (decoded.ipProtocol == IPProtocolNumber.tcp ? 0 : 1)
-        moveToBack(index, list: list)
+        // A flow moves to the back of its activity list when it changes list, or when its last
+        // move is more than `requeueInterval` old: the lists stay ordered by activity to within
+        // that interval (so an idle flow ends at most that late), and a busy flow's packets do
+        // not each relink three records.
+        if linkList[index] != list || timestamp &- linkQueuedAt[index] > configuration.requeueInterval {
+            moveToBack(index, list: list)
+            linkQueuedAt[index] = timestamp
+        }
         if let onStateChange, flows[index].state != oldState { onStateChange(flows[index], oldState) }
         if let payloadInspector, !headerless, decoded.payloadCapturedLength > 0,
            Int(flows[index].inspectedPackets) < configuration.inspectedPacketsPerFlow {
