@@ -64,6 +64,7 @@ public final class Auditor {
     var liveUnexpected: Set<UInt64> = []
     /// Verdicts of tuples whose ends have no names, valid while the name table's generation holds.
     var verdictCache: [VerdictKey: CachedVerdict] = [:]
+    static let verdictCacheCapacity = 1 << 15
 
     public init(policy: CompiledPolicy, configuration: AuditConfiguration = AuditConfiguration()) {
         self.policy = policy
@@ -71,6 +72,7 @@ public final class Auditor {
         self.names = NameTable(graceSeconds: policy.dnsGrace)
         self.rules = policy.rules.map { RuleAccumulator(rule: $0) }
         self.meter = FlowMeter(configuration: configuration.meter) { _ in }
+        verdictCache.reserveCapacity(Self.verdictCacheCapacity)
         for binding in policy.policy.site?.names ?? [] {
             for address in binding.addresses {
                 names.bind(binding.name, to: address, source: .site, at: Int64.min, ttl: nil)
@@ -161,7 +163,7 @@ public final class Auditor {
 
     /// Names of an address during a flow, plus the flow's own SNI and Host for its responder.
     func names(of address: IPAddress, from: Int64, to: Int64, extra: FlowExtras? = nil) -> [String] {
-        var list = names.names(of: address, from: from, to: to)
+        var list = names.bindings.isEmpty ? [] : names.names(of: address, from: from, to: to)
         if let extra {
             for name in [extra.serverName, extra.httpHost].compactMap({ $0 }) {
                 let normal = NameTable.normalise(name)
@@ -210,8 +212,9 @@ public final class Auditor {
         } else {
             verdict = Verdict(inScope: false, match: nil, query: query)
         }
-        if cacheable {
-            if verdictCache.count >= 1 << 16 { verdictCache.removeAll(keepingCapacity: true) }
+        // Only in-scope verdicts are worth keeping: an out-of-scope one is two table lookups.
+        if cacheable && inScope {
+            if verdictCache.count >= Self.verdictCacheCapacity { verdictCache.removeAll(keepingCapacity: true) }
             verdictCache[cacheKey] = CachedVerdict(generation: names.generation, verdict: verdict)
         }
         return verdict
