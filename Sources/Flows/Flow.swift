@@ -101,16 +101,9 @@ public enum FlowEndReason: UInt8, Sendable {
 
 /// One bidirectional flow: counters, state and evidence. Plain value; a flow table slot.
 public struct Flow: Sendable {
+    // Declaration order is the memory layout: what every packet touches comes first (the first
+    // two cache lines of the record), what only creation, closing and reports use comes after.
     public var key: FlowKey
-    /// Creation order within one run, from 1.
-    public var id: UInt64
-    /// True when the key's lower end is the initiator.
-    public var initiatorIsLower: Bool
-    public var initiatorReason: InitiatorReason
-    public var state: ConnectionState
-    public var endReason: FlowEndReason
-    /// Nanoseconds since the epoch.
-    public var firstTimestamp: Int64
     public var lastTimestamp: Int64
     public var initiatorPackets: UInt64
     public var responderPackets: UInt64
@@ -120,6 +113,26 @@ public struct Flow: Sendable {
     /// Transport payload bytes as on the wire.
     public var initiatorPayloadBytes: UInt64
     public var responderPayloadBytes: UInt64
+    @usableFromInline var initiatorFirstAck: UInt32
+    @usableFromInline var responderFirstAck: UInt32
+    @usableFromInline var initiatorISN: UInt32
+    @usableFromInline var tcpEvents: UInt16
+    @usableFromInline var historySeen: UInt16
+    @usableFromInline var historyCount: UInt8
+    /// True when the key's lower end is the initiator.
+    public var initiatorIsLower: Bool
+    public var state: ConnectionState
+    /// TCP evidence for one-sided captures: acknowledgement numbers that advanced, per direction.
+    public var initiatorAckAdvanced: Bool
+    public var responderAckAdvanced: Bool
+    /// How many payload packets were passed to the payload inspector.
+    public var inspectedPackets: UInt16
+    /// Creation order within one run, from 1.
+    public var id: UInt64
+    /// Nanoseconds since the epoch.
+    public var firstTimestamp: Int64
+    public var initiatorReason: InitiatorReason
+    public var endReason: FlowEndReason
     /// Outermost VLAN ID of the first packet, or -1.
     public var vlan: Int32
     /// ICMP flows: the initiator's message type (echo request for echo flows) and code.
@@ -132,18 +145,7 @@ public struct Flow: Sendable {
     public var icmpErrors: UInt32
     /// The address that sent the first RST (normally one of the ends; a firewall may forge it).
     public var rstSenderIsInitiator: Bool?
-    /// TCP evidence for one-sided captures: acknowledgement numbers that advanced, per direction.
-    public var initiatorAckAdvanced: Bool
-    public var responderAckAdvanced: Bool
-    @usableFromInline var initiatorISN: UInt32
-    @usableFromInline var initiatorFirstAck: UInt32
-    @usableFromInline var responderFirstAck: UInt32
-    @usableFromInline var tcpEvents: UInt16
     @usableFromInline var historyLetters: (UInt64, UInt64)
-    @usableFromInline var historyCount: UInt8
-    @usableFromInline var historySeen: UInt16
-    /// How many payload packets were passed to the payload inspector.
-    public var inspectedPackets: UInt16
     /// The key's hash, to find and move the flow's table slot.
     @usableFromInline var hash: UInt64
 

@@ -370,8 +370,11 @@ public struct FlowMeter {
     static func count(_ flow: inout Flow, decoded: PacketFacts, fromInitiator: Bool, timestamp: Int64,
                       packets: UInt64, bytes: UInt64, headerless: Bool) {
         let payload = decoded.payloadLength
-        if timestamp > flow.lastTimestamp { flow.lastTimestamp = timestamp }
-        if timestamp < flow.firstTimestamp { flow.firstTimestamp = timestamp }
+        if timestamp > flow.lastTimestamp {
+            flow.lastTimestamp = timestamp
+        } else if timestamp < flow.firstTimestamp {
+            flow.firstTimestamp = timestamp  // out-of-order packets only: the cold field stays cold
+        }
         if fromInitiator {
             flow.initiatorPackets &+= packets
             flow.initiatorBytes &+= bytes
