@@ -180,6 +180,9 @@ public struct Advisory: Sendable {
         case tlsBelowMinimum = "tls-below-minimum"
         /// A service the document asks to avoid (`prefer:`), e.g. plain LDAP.
         case preferred = "prefer"
+        /// A TLS ClientHello named a server (SNI) that none of the DNS answers for the address
+        /// it went to named: a stale cache, a shared front end, or domain fronting.
+        case sniMismatch = "sni-mismatch"
     }
     public var kind: Kind
     public var message: String

@@ -252,6 +252,15 @@ public final class Auditor {
                         message: "\(service) from \(flow.initiator) to \(flow.responder): \(prefer.reason)",
                         reference: prefer.qualifiedID, evidence: evidence())
         }
+        if let serverName = extra?.serverName.map(NameTable.normalise) {
+            let resolved = names.dnsNames(of: flow.responder, from: flow.firstTimestamp, to: flow.lastTimestamp)
+            if !resolved.isEmpty && !resolved.contains(serverName) {
+                addAdvisory(.sniMismatch, key: "sni|\(flow.initiator)|\(flow.responder)|\(serverName)",
+                            message: "\(flow.initiator) asked \(flow.responder) for '\(serverName)' (SNI), but DNS answers named that address "
+                                + resolved.sorted().map { "'\($0)'" }.joined(separator: ", "),
+                            reference: nil, evidence: evidence())
+            }
+        }
         if match.isAllowed {
             for allowed in match.allowed {
                 recordRuleFlow(allowed.rule, flow: flow, evidence: evidence)

@@ -76,6 +76,12 @@ public struct NameTable: Sendable {
         return out
     }
 
+    /// Names DNS answers gave `address` that hold at some moment of [from, to].
+    public func dnsNames(of address: IPAddress, from: Int64, to: Int64) -> [String] {
+        guard let list = bindings[address] else { return [] }
+        return list.filter { $0.source == .dns && $0.validUntil >= from && $0.firstSeen <= to &+ graceNanoseconds }.map(\.name)
+    }
+
     /// Every binding of `address`, sorted by name.
     public func allBindings(of address: IPAddress) -> [NameBinding] {
         (bindings[address] ?? []).sorted { ($0.name, $0.source) < ($1.name, $1.source) }

@@ -191,4 +191,21 @@ let t0: Int64 = 1_700_000_000 * s
         #expect(report.malformedMessages.values.reduce(0, +) == 1)
         #expect(report.namesLearned == 0)
     }
+
+    @Test func sniThatDisagreesWithDNSIsFlagged() throws {
+        let answer = DNSPayload.response(name: "license.vendor.example", answers: [.a("license.vendor.example", licenseAddress)]).bytes()
+        let frames = TimedFrame.merge([
+            talk.udpExchange(client: Endpoint(app, 40000), server: Endpoint(resolver, 53), at: t0,
+                             request: DNSPayload.query(name: "license.vendor.example").bytes(), response: answer),
+            talk.tcpSession(client: Endpoint(app, 40001), server: Endpoint(licenseAddress, 443), at: t0 + s,
+                            clientData: [TLSPayload.clientHello(serverName: "other.example")]),
+            talk.tcpSession(client: Endpoint(app, 40002), server: Endpoint(licenseAddress, 443), at: t0 + 2 * s,
+                            clientData: [TLSPayload.clientHello(serverName: "license.vendor.example")]),
+        ])
+        let report = try audit(frames)
+        let mismatches = report.advisories.filter { $0.kind == .sniMismatch }
+        #expect(mismatches.count == 1)
+        #expect(mismatches.first?.message.contains("'other.example'") == true)
+        #expect(status(report, "demo/license") == .observed)
+    }
 }
