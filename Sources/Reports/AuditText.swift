@@ -45,7 +45,9 @@ public enum AuditText {
                 if let e = rule.example {
                     out += "      \(rule.completedFlows + rule.unansweredFlows) flow\(rule.completedFlows + rule.unansweredFlows == 1 ? "" : "s")"
                         + (rule.attemptedFlows > 0 ? ", \(rule.attemptedFlows) refused" : "")
-                        + ", e.g. \(host(e.initiator)) -> \(host(e.responder)) \(service(e)) \(e.state) at \(Format.timestamp(e.start))\n"
+                        + ", e.g. \(host(e.initiator)) -> \(host(e.responder)) \(service(e)) \(e.state) at \(Format.timestamp(e.start))"
+                        + (e.initiatorReason == "rule" ? " (first seen mid-stream; oriented by the rules)" : "")
+                        + (e.oneSided ? " (seen in one direction only)" : "") + "\n"
                 }
                 if rule.status == .blocked || (rule.attemptedFlows > 0 && rule.example == nil) {
                     for e in rule.blockedExamples {
