@@ -57,6 +57,31 @@ enum LiveNamespace {
         return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 
+    /// Removes the namespaces of earlier test processes that ended without their teardown (a
+    /// crash): `fa-e<pid>` whose process is gone.
+    static func removeLeftovers() {
+        guard let ip = tool("ip") else { return }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ip)
+        process.arguments = ["netns", "list"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return }
+        let listing = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        for line in listing.split(separator: "\n") {
+            let name = String(line.split(separator: " ").first ?? "")
+            guard name.hasPrefix("fa-e"), let id = Int32(name.dropFirst(4)), id != getpid(), kill(id, 0) != 0, errno == ESRCH else { continue }
+            let teardown = Process()
+            teardown.executableURL = scripts.appendingPathComponent("netns-teardown")
+            teardown.environment = ProcessInfo.processInfo.environment.merging(["FA_NETNS": name, "FA_VETH_HOST": "\(name)h"]) { $1 }
+            teardown.standardOutput = FileHandle.nullDevice
+            teardown.standardError = FileHandle.nullDevice
+            if (try? teardown.run()) != nil { teardown.waitUntilExit() }
+        }
+    }
+
     /// Starts a replay of `capture` into the namespace's end without waiting for it.
     static func startReplay(_ capture: String, speed: [String]) throws -> (Process, Pipe) {
         let process = Process()
@@ -88,6 +113,7 @@ struct LiveNamespaceScope: SuiteTrait, TestScoping {
             try await function()
             return
         }
+        LiveNamespace.removeLeftovers()
         let (status, output) = try LiveNamespace.script("netns-setup")
         defer {
             if let (status, output) = try? LiveNamespace.script("netns-teardown"), status != 0 {
