@@ -30,9 +30,9 @@ enum LiveNamespace {
 
     /// Why the namespace tests cannot run here, or nil.
     static let missing: String? = {
-        if geteuid() != 0 { return "the live tests need root (network namespaces, raw capture); skipped" }
+        if geteuid() != 0 { return "the live tests need root (network namespaces, raw capture)" }
         for name in ["ip", "tcpreplay", "setpriv"] where tool(name) == nil {
-            return "the live tests need '\(name)' (iproute2, tcpreplay, util-linux); skipped"
+            return "the live tests need '\(name)' (iproute2, tcpreplay, util-linux)"
         }
         return nil
     }()
