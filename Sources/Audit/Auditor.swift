@@ -287,12 +287,17 @@ public final class Auditor {
 
     func recordRuleFlow(_ index: Int, flow: Flow, evidence: () -> FlowEvidence) {
         let (completed, unanswered) = Self.counts(flow)
-        let firstCompletion = rules[index].completed == 0 && rules[index].unanswered == 0
         rules[index].add(flow, evidence: evidence, completed: completed, unanswered: unanswered)
         if onEvent != nil {
             if completed || unanswered {
-                if firstCompletion { onEvent?(.ruleObserved(rule: rules[index].rule.qualifiedID, evidence())) }
-            } else {
+                // Announced once per rule: here, or already when a flow of it was established.
+                if !rules[index].announced {
+                    rules[index].announced = true
+                    onEvent?(.ruleObserved(rule: rules[index].rule.qualifiedID, evidence()))
+                }
+            } else if flow.state != .rejected && flow.state != .unreachable {
+                // Refusals (RST, ICMP) were announced when they happened; an attempt nobody
+                // answered is known only now, when it times out.
                 onEvent?(.ruleBlocked(rule: rules[index].rule.qualifiedID, evidence()))
             }
         }

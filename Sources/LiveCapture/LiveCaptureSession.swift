@@ -120,6 +120,9 @@ public final class LiveCaptureSession: PacketSource {
     /// Packets handed out so far; also the next packet's `fileOffset`.
     private var delivered: Int64 = 0
     private var finished = false
+    /// Set once stopped: later reads only drain what the kernel already captured.
+    private var draining = false
+    private var drainedBatches = 0
 
     /// Opens and activates a capture: `pcap_create`, the options, `pcap_activate`, then the
     /// filter (compiled against the interface's link type and netmask).
@@ -214,19 +217,28 @@ public final class LiveCaptureSession: PacketSource {
     /// - Throws: ``CaptureFileError/io(path:operation:errno:message:)`` with the interface as
     ///   `path` when libpcap or poll(2) reports an error (for example the interface went away).
     public func nextBatch(_ body: (borrowing [CapturedPacket], Span<UInt8>) -> Void) throws(CaptureFileError) -> Bool {
-        guard !isFinished() else { return false }
+        if finished { return false }
         packets.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
-        var stopped = try dispatch()
-        if !stopped && packets.isEmpty {
-            try wait()
-            stopped = isFinished()
-            if !stopped { stopped = try dispatch() }
+        if !draining && stopIsDue() { beginDrain() }
+        if draining {
+            drainOnce()
+        } else {
+            var stopped = try dispatch()
+            if !stopped && packets.isEmpty {
+                try wait()
+                stopped = stopIsDue()
+                if !stopped { stopped = try dispatch() }
+            }
+            if stopped {
+                beginDrain()
+                if packets.isEmpty { drainOnce() }
+            }
         }
-        if stopped {
-            // Hand out what was gathered before the stop, then report the end.
+        if packets.isEmpty && draining {
+            // Stopped, and the kernel holds nothing more: the end.
             finished = true
-            if packets.isEmpty { return false }
+            return false
         }
         delivered += Int64(packets.count)
         // A local reference to the same storage (no copy): a span of a class property cannot be
@@ -236,17 +248,42 @@ public final class LiveCaptureSession: PacketSource {
         return true
     }
 
-    /// True, and remembered, once stopped or past the duration.
-    private func isFinished() -> Bool {
-        if !finished {
-            if handle.isStopRequested {
-                finished = true
-            } else if let deadline, ContinuousClock.now >= deadline {
-                finished = true
-            }
-        }
-        return finished
+    /// True once `stop()` was called or the duration ran out.
+    private func stopIsDue() -> Bool {
+        if handle.isStopRequested { return true }
+        if let deadline, ContinuousClock.now >= deadline { return true }
+        return false
     }
+
+    /// After a stop, packets the kernel captured are still in its ring, some in a block that
+    /// the read timeout has not yet handed over (without immediate mode). Waiting one timeout
+    /// lets that block retire, so the drain that follows audits every packet captured before
+    /// the stop.
+    private func beginDrain() {
+        guard !draining else { return }
+        draining = true
+        var descriptor = [pollfd(fd: captureDescriptor, events: Int16(POLLIN), revents: 0)]
+        // SAFETY: `descriptor` holds exactly the 1 entry passed, alive for the call.
+        _ = unsafe poll(&descriptor, 1, timeoutMilliseconds + 20)
+    }
+
+    /// Reads what the kernel has ready without waiting, ignoring the break request that
+    /// `stop()` left behind (libpcap reports it once and clears it).
+    private func drainOnce() {
+        // A busy link keeps the ring filling: the drain reads at most what a full kernel buffer
+        // can hold, in batches, then ends.
+        drainedBatches += 1
+        guard drainedBatches <= 256 else { return }
+        // SAFETY: as in `dispatch()`: the context is `self`, alive for the whole call.
+        let context = unsafe Unmanaged.passUnretained(self).toOpaque()
+        for _ in 0..<2 {
+            let room = maximumBatchPackets - Int32(packets.count)
+            guard room > 0 else { return }
+            let count = unsafe pcap_dispatch(handle.pointer, room, livePacketHandler, context.assumingMemoryBound(to: UInt8.self))
+            if count != PCAP_ERROR_BREAK { return }
+        }
+    }
+
 
     /// Appends the packets waiting in the kernel buffer (up to the batch size) without blocking.
     /// - Returns: true when a stop interrupted it.
