@@ -33,6 +33,9 @@ public enum AuditEvent: Sendable {
     case unexpectedFlowStarted(FlowEvidence, nearestRule: String?)
     /// An unexpected flow completed (the responder answered) or was refused.
     case unexpectedFlowChanged(FlowEvidence)
+    /// A flow reported unexpected at its first packet turned out allowed when it ended (a name
+    /// learned from its own TLS ClientHello or HTTP Host, or a later DNS answer, bound it).
+    case unexpectedFlowCleared(FlowEvidence, rules: [String])
     /// A rule's first completed flow.
     case ruleObserved(rule: String, FlowEvidence)
     /// A flow of a rule was refused or got no answer.
@@ -266,7 +269,9 @@ public final class Auditor {
                 recordRuleFlow(allowed.rule, flow: flow, evidence: evidence)
                 if extra != nil { checkTLS(flow, rule: allowed.rule, extra: extra, evidence: evidence()) }
             }
-            liveUnexpected.remove(flow.id)
+            if liveUnexpected.remove(flow.id) != nil {
+                onEvent?(.unexpectedFlowCleared(evidence(), rules: match.allowed.map { rules[$0.rule].rule.qualifiedID }))
+            }
         } else {
             let isNew = addUnexpected(flow, verdict: verdict, match: match, evidence: evidence)
             if onEvent != nil, !liveUnexpected.contains(flow.id) {

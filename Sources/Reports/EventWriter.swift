@@ -29,6 +29,7 @@ public enum EventText {
         switch event {
         case .unexpectedFlowStarted: "unexpected-flow"
         case .unexpectedFlowChanged: "unexpected-flow-update"
+        case .unexpectedFlowCleared: "unexpected-flow-cleared"
         case .ruleObserved: "rule-observed"
         case .ruleBlocked: "rule-blocked"
         }
@@ -36,7 +37,8 @@ public enum EventText {
 
     public static func evidence(_ event: AuditEvent) -> FlowEvidence {
         switch event {
-        case .unexpectedFlowStarted(let e, _), .unexpectedFlowChanged(let e), .ruleObserved(_, let e), .ruleBlocked(_, let e): e
+        case .unexpectedFlowStarted(let e, _), .unexpectedFlowChanged(let e), .unexpectedFlowCleared(let e, _),
+             .ruleObserved(_, let e), .ruleBlocked(_, let e): e
         }
     }
 
@@ -57,6 +59,7 @@ public enum EventText {
         var text = "\(Format.timestamp(time)) \(kind(event)) \(endpoint(e.initiator, e.initiatorPort)) -> "
             + "\(endpoint(e.responder, e.responderPort)) \(e.protocolName) \(e.state)"
         if let rule = rule(event) { text += " rule \(rule)" }
+        if case .unexpectedFlowCleared(_, let rules) = event { text += " now allowed by \(rules.joined(separator: ", "))" }
         if let refusal = e.refusal, e.state != "established" { text += " (\(refusal))" }
         if case .unexpectedFlowStarted(_, let nearest?) = event { text += "; nearest rule: \(nearest)" }
         return text
@@ -65,6 +68,9 @@ public enum EventText {
     public static func json(_ event: AuditEvent, at time: Int64) -> String {
         var fields = ["\"time\":\(Format.json(Format.timestamp(time)))", "\"event\":\(Format.json(kind(event)))"]
         if let rule = rule(event) { fields.append("\"rule\":\(Format.json(rule))") }
+        if case .unexpectedFlowCleared(_, let rules) = event {
+            fields.append("\"rules\":[" + rules.map(Format.json).joined(separator: ",") + "]")
+        }
         if case .unexpectedFlowStarted(_, let nearest) = event { fields.append("\"nearest_rule\":\(nearest.map(Format.json) ?? "null")") }
         fields.append("\"flow\":\(AuditJSON.evidence(evidence(event)))")
         return "{" + fields.joined(separator: ",") + "}"

@@ -81,7 +81,7 @@ public final class SyslogSender {
     public func message(_ event: AuditEvent, at time: Int64) -> String {
         let severity: Int
         switch event {
-        case .ruleObserved: severity = 5
+        case .ruleObserved, .unexpectedFlowCleared: severity = 5
         default: severity = 4
         }
         let e = EventText.evidence(event)

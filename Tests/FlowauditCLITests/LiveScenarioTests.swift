@@ -85,13 +85,19 @@ extension LiveTests {
             let early = try duringReplay.map(LiveEvent.init(line:))
             let every = try all.map(LiveEvent.init(line:))
             for event in every {
-                #expect(["unexpected-flow", "unexpected-flow-update", "rule-observed", "rule-blocked"].contains(event.kind))
+                #expect(["unexpected-flow", "unexpected-flow-update", "unexpected-flow-cleared", "rule-observed", "rule-blocked"].contains(event.kind))
             }
 
             // An unexpected flow is announced at its first packet, so before the replay ended.
             let announced = Set(early.filter { $0.kind == "unexpected-flow" }.map(\.group))
             for group in findings.unexpected.union(findings.attempts) {
                 #expect(announced.contains(group), "no unexpected-flow event for \(group) before the replay ended")
+            }
+
+            // A flow announced as unexpected that the final report allows is cleared by an event.
+            let cleared = Set(every.filter { $0.kind == "unexpected-flow-cleared" }.map(\.group))
+            for group in announced where !findings.unexpected.union(findings.attempts).contains(group) {
+                #expect(cleared.contains(group), "\(group) was announced unexpected, is allowed in the report, and was never cleared")
             }
 
             // A rule's first success is announced once; every rule the report shows as observed has it.

@@ -376,7 +376,7 @@ extension LiveTests {
                 let kind = try #require(event["event"] as? String)
                 let flow = try #require(event["flow"] as? [String: Any])
                 #expect(message.facility == 16, "local0: \(text)")
-                #expect(message.severity == (kind == "rule-observed" ? 5 : 4), "\(text)")
+                #expect(message.severity == (kind == "rule-observed" || kind == "unexpected-flow-cleared" ? 5 : 4), "\(text)")
                 #expect(message.timestamp == event["time"] as? String, "\(text)")
                 #expect(message.hostname != nil)
                 #expect(message.appName == "flowaudit")
