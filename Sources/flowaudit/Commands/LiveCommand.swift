@@ -82,8 +82,10 @@ struct LiveCommand: ParsableCommand {
                              discussion: "Off by default: packets then arrive in batches at most 100 ms late, and at high rates the kernel drops far fewer."))
     var immediate = false
 
-    @Option(name: .customLong("buffer-size"), help: "Kernel capture buffer in bytes.")
-    var bufferSize: Int?
+    @Option(name: .customLong("buffer-size"), help: ArgumentHelp(
+        "Kernel capture buffer in bytes.",
+        discussion: "8 MiB by default (libpcap's own default is 2 MiB): at a few hundred thousand packets/s on this kind of machine, 2 MiB lost packets now and then and 8 MiB never did (Benchmarks/RESULTS.md)."))
+    var bufferSize: Int = 8 << 20
 
     @Option(help: "Stop after this long (90, 90s, 5m, 2h).")
     var duration: DurationArgument?
