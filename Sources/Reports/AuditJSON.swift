@@ -52,18 +52,24 @@ public enum AuditJSON {
     }
 
     public static func evidence(_ e: FlowEvidence) -> String {
-        var f = ["\"flow_id\":\(e.flowID)", "\"protocol\":\(Format.json(e.protocolName))",
-                 "\"initiator\":\(Format.json(e.initiator.description))"]
-        if let port = e.initiatorPort { f.append("\"initiator_port\":\(port)") }
-        f.append("\"responder\":\(Format.json(e.responder.description))")
-        if let port = e.responderPort { f.append("\"responder_port\":\(port)") }
-        f += ["\"state\":\(Format.json(e.state))", "\"initiator_reason\":\(Format.json(e.initiatorReason))",
-              "\"start\":\(Format.json(Format.timestamp(e.start)))", "\"end\":\(Format.json(Format.timestamp(e.end)))",
-              "\"packets\":\(e.packets)", "\"bytes\":\(e.bytes)", "\"community_id\":\(Format.json(e.communityID))"]
-        if let refusal = e.refusal { f.append("\"refusal\":\(Format.json(refusal))") }
-        if e.oneSided { f.append("\"one_sided\":true") }
-        if let vlan = e.vlan { f.append("\"vlan\":\(vlan)") }
-        return "{" + f.joined(separator: ",") + "}"
+        var o = JSONObject()
+        o.number("flow_id", e.flowID)
+        o.string("protocol", e.protocolName)
+        o.string("initiator", e.initiator.description)
+        if let port = e.initiatorPort { o.number("initiator_port", port) }
+        o.string("responder", e.responder.description)
+        if let port = e.responderPort { o.number("responder_port", port) }
+        o.string("state", e.state)
+        o.string("initiator_reason", e.initiatorReason)
+        o.string("start", Format.timestamp(e.start))
+        o.string("end", Format.timestamp(e.end))
+        o.number("packets", e.packets)
+        o.number("bytes", e.bytes)
+        o.string("community_id", e.communityID)
+        if let refusal = e.refusal { o.string("refusal", refusal) }
+        if e.oneSided { o.bool("one_sided", true) }
+        if let vlan = e.vlan { o.number("vlan", vlan) }
+        return o.finish()
     }
 
     static func strings(_ list: [String]) -> String { "[" + list.map(Format.json).joined(separator: ",") + "]" }
@@ -87,16 +93,27 @@ public enum AuditJSON {
     }
 
     static func group(_ g: UnexpectedGroup) -> String {
-        var f = ["\"initiator\":\(Format.json(g.initiator.description))", "\"initiator_names\":\(strings(g.initiatorNames))",
-                 "\"initiator_roles\":\(strings(g.initiatorRoles))", "\"responder\":\(Format.json(g.responder.description))",
-                 "\"responder_names\":\(strings(g.responderNames))", "\"responder_roles\":\(strings(g.responderRoles))",
-                 "\"service\":\(Format.json(g.service))", "\"protocol\":\(Format.json(g.protocolName))"]
-        if let port = g.port { f.append("\"port\":\(port)") }
-        f += ["\"flows\":\(g.flows)", "\"packets\":\(g.packets)", "\"bytes\":\(g.bytes)",
-              "\"first_seen\":\(Format.json(Format.timestamp(g.firstSeen)))", "\"last_seen\":\(Format.json(Format.timestamp(g.lastSeen)))",
-              "\"states\":{" + g.states.sorted { $0.key < $1.key }.map { "\(Format.json($0.key)):\($0.value)" }.joined(separator: ",") + "}",
-              "\"nearest_rule\":\(g.nearestRule.map(Format.json) ?? "null")", "\"oriented_by_rule\":\(g.orientedByRule)",
-              "\"example\":\(evidence(g.example))"]
-        return "{" + f.joined(separator: ",") + "}"
+        var o = JSONObject(capacity: 1024)
+        o.string("initiator", g.initiator.description)
+        o.strings("initiator_names", g.initiatorNames)
+        o.strings("initiator_roles", g.initiatorRoles)
+        o.string("responder", g.responder.description)
+        o.strings("responder_names", g.responderNames)
+        o.strings("responder_roles", g.responderRoles)
+        o.string("service", g.service)
+        o.string("protocol", g.protocolName)
+        if let port = g.port { o.number("port", port) }
+        o.number("flows", g.flows)
+        o.number("packets", g.packets)
+        o.number("bytes", g.bytes)
+        o.string("first_seen", Format.timestamp(g.firstSeen))
+        o.string("last_seen", Format.timestamp(g.lastSeen))
+        var states = JSONObject(capacity: 64)
+        for (state, count) in g.states.sorted(by: { $0.key < $1.key }) { states.number(state, count) }
+        o.raw("states", states.finish())
+        o.string("nearest_rule", g.nearestRule)
+        o.bool("oriented_by_rule", g.orientedByRule)
+        o.raw("example", evidence(g.example))
+        return o.finish()
     }
 }
