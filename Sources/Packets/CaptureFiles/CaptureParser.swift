@@ -274,8 +274,12 @@ struct CaptureParser {
                     reason: "\(Self.blockName(type)) length \(length) disagrees with its trailing length \(trailer)"))
             }
             switch type {
-            case BlockType.enhancedPacket:
-                let interface = view.uint32(at: offset + 8, bigEndian: order)
+            case BlockType.enhancedPacket, BlockType.obsoletePacket:
+                // The obsolete Packet Block has the same layout with a 16-bit interface id
+                // followed by a 16-bit drops count.
+                let obsolete = type == BlockType.obsoletePacket
+                let interface = obsolete ? UInt32(view.uint16(at: offset + 8, bigEndian: order))
+                    : view.uint32(at: offset + 8, bigEndian: order)
                 let high = view.uint32(at: offset + 12, bigEndian: order)
                 let low = view.uint32(at: offset + 16, bigEndian: order)
                 let capturedLength = Int(view.uint32(at: offset + 20, bigEndian: order))
@@ -284,8 +288,8 @@ struct CaptureParser {
                 guard capturedLength <= room else {
                     return .failed(.badRecordLength(
                         path: path, offset: at, length: UInt64(capturedLength),
-                        reason: "enhanced packet block captured length \(capturedLength) exceeds the block's "
-                            + "\(room) bytes of packet data"))
+                        reason: "\(obsolete ? "packet block" : "enhanced packet block") captured length \(capturedLength) "
+                            + "exceeds the block's \(room) bytes of packet data"))
                 }
                 guard Int(interface) < sectionInterfaces.count else {
                     return .failed(.unknownInterface(path: path, offset: at, interface: interface))
@@ -310,31 +314,6 @@ struct CaptureParser {
                 packets.append(CapturedPacket(
                     timestamp: previousTimestamp, capturedLength: capturedLength, originalLength: originalLength,
                     linkType: described.linkType, interface: described.id, dataOffset: offset + 12, fileOffset: at))
-                interfacePackets[described.id] += 1
-                captured += Int64(capturedLength)
-                original += Int64(originalLength)
-            case BlockType.obsoletePacket:
-                let interface = view.uint16(at: offset + 8, bigEndian: order)
-                let high = view.uint32(at: offset + 12, bigEndian: order)
-                let low = view.uint32(at: offset + 16, bigEndian: order)
-                let capturedLength = Int(view.uint32(at: offset + 20, bigEndian: order))
-                let originalLength = Int(view.uint32(at: offset + 24, bigEndian: order))
-                let room = blockLength - 32
-                guard capturedLength <= room else {
-                    return .failed(.badRecordLength(
-                        path: path, offset: at, length: UInt64(capturedLength),
-                        reason: "packet block captured length \(capturedLength) exceeds the block's "
-                            + "\(room) bytes of packet data"))
-                }
-                guard Int(interface) < sectionInterfaces.count else {
-                    return .failed(.unknownInterface(path: path, offset: at, interface: UInt32(interface)))
-                }
-                let described = sectionInterfaces[Int(interface)]
-                let timestamp = described.scale.nanoseconds(UInt64(high) << 32 | UInt64(low))
-                previousTimestamp = timestamp
-                packets.append(CapturedPacket(
-                    timestamp: timestamp, capturedLength: capturedLength, originalLength: originalLength,
-                    linkType: described.linkType, interface: described.id, dataOffset: offset + 28, fileOffset: at))
                 interfacePackets[described.id] += 1
                 captured += Int64(capturedLength)
                 original += Int64(originalLength)
