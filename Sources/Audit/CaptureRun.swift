@@ -70,6 +70,7 @@ extension FlowMeterStatistics {
         result.unmatchedFragments = unmatchedFragments - earlier.unmatchedFragments
         result.flowsCreated = flowsCreated - earlier.flowsCreated
         result.flowsEnded = flowsEnded - earlier.flowsEnded
+        result.evictedFlows = evictedFlows - earlier.evictedFlows
         result.peakActiveFlows = peakActiveFlows
         return result
     }

@@ -87,6 +87,9 @@ public enum FlowEndReason: UInt8, Sendable {
     case reused
     /// The capture ended with the flow still open.
     case captureEnd
+    /// The table was full (``FlowMeterConfiguration/maximumFlows``): the flow idle longest made
+    /// room for a new one.
+    case tableFull
 
     public var name: String {
         switch self {
@@ -95,6 +98,7 @@ public enum FlowEndReason: UInt8, Sendable {
         case .idle: "idle"
         case .reused: "reused"
         case .captureEnd: "capture-end"
+        case .tableFull: "table-full"
         }
     }
 }

@@ -15,6 +15,10 @@ public struct FlowMeterConfiguration: Sendable {
     public var requeueInterval: Int64 = 1_000_000_000
     /// Payload-carrying packets per flow passed to the payload inspector (0: none).
     public var inspectedPacketsPerFlow: Int = 0
+    /// Flows kept open at most (default 2 million, about 500 MB): a capture with more distinct
+    /// conversations open at once (a scan, a flood, a hostile file) ends the flow idle longest
+    /// for each new one, so memory stays bounded. Such flows end with reason `table-full`.
+    public var maximumFlows: Int = 2_000_000
     /// Fragment bookkeeping entries kept at most (first fragments waiting for the rest).
     public var maximumFragmentEntries: Int = 65_536
 
@@ -37,6 +41,8 @@ public struct FlowMeterStatistics: Sendable {
     public var flowsCreated: UInt64 = 0
     public var flowsEnded: UInt64 = 0
     public var peakActiveFlows: Int = 0
+    /// Flows ended early because the table was full.
+    public var evictedFlows: UInt64 = 0
 
     public init() {}
 
@@ -258,6 +264,7 @@ public struct FlowMeter {
 
     mutating func createFlow(key: FlowKey, hash: UInt64, sourceIsLower: Bool, sourcePort: UInt16,
                              destinationPort: UInt16, timestamp: Int64) -> Int {
+        if activeCount >= configuration.maximumFlows { evictOldest() }
         var sourceIsInitiator = true
         var reason = InitiatorReason.firstPacket
         var state = ConnectionState.unanswered
@@ -555,6 +562,18 @@ public struct FlowMeter {
         statistics.flowsEnded &+= 1
         onFlowEnd(flows[index])
         freeIndices.append(Int32(index))
+    }
+
+    /// Ends the flow idle longest: closing flows first, then connectionless, then TCP.
+    mutating func evictOldest() {
+        for list in [2, 1, 0] {
+            let head = listHeadValue(list)
+            if head >= 0 {
+                statistics.evictedFlows &+= 1
+                endFlow(Int(head), reason: flows[Int(head)].isFinished ? flows[Int(head)].endReason : .tableFull)
+                return
+            }
+        }
     }
 
     mutating func expire(list: Int, timeout: Int64) {

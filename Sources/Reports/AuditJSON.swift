@@ -36,7 +36,7 @@ public enum AuditJSON {
         f.append("\"policy_warnings\":[" + report.policyWarnings.map(Format.json).joined(separator: ",") + "]")
         f.append("\"decode\":{\"packets\":\(report.decode.packets),\"decoded\":\(report.decode.decoded),\"skipped\":{"
             + report.decode.skippedByReason.map { "\(Format.json($0.0.key)):\($0.1)" }.joined(separator: ",")
-            + "},\"unmatched_icmp_errors\":\(report.decode.unmatchedICMPErrors),\"flows\":\(report.decode.flowsCreated),"
+            + "},\"unmatched_icmp_errors\":\(report.decode.unmatchedICMPErrors),\"evicted_flows\":\(report.decode.evictedFlows),\"flows\":\(report.decode.flowsCreated),"
             + "\"peak_open_flows\":\(report.decode.peakActiveFlows)}")
         f.append("\"malformed_messages\":{" + report.malformedMessages.sorted { $0.key < $1.key }.map { "\(Format.json($0.key)):\($0.value)" }.joined(separator: ",") + "}")
         if let capture = report.capture {

@@ -195,6 +195,9 @@ public enum InputSummaryText {
                 let which = interfaces.isEmpty ? "" : " on interface\(interfaces.count > 1 ? "s" : "") \(interfaces.joined(separator: ", "))"
                 out += "    unsupported link type \(linkType)\(which): \(count) packets not decoded\n"
             }
+            if input.decode.evictedFlows > 0 {
+                out += "    flows ended early because the flow table was full (--max-flows): \(input.decode.evictedFlows)\n"
+            }
             if input.decode.unmatchedICMPErrors > 0 {
                 out += "    ICMP errors quoting no flow seen: \(input.decode.unmatchedICMPErrors)\n"
             }
@@ -225,6 +228,7 @@ public enum InputSummaryJSON {
         fields.append("\"unsupported_link_types\":{" + input.decode.unsupportedLinkTypes.sorted(by: { $0.key < $1.key })
             .map { "\"\($0.key.rawValue)\":\($0.value)" }.joined(separator: ",") + "}")
         fields.append("\"unmatched_icmp_errors\":\(input.decode.unmatchedICMPErrors)")
+        fields.append("\"evicted_flows\":\(input.decode.evictedFlows)")
         fields.append("\"warnings\":[" + s.warnings.map { Format.json($0.description) }.joined(separator: ",") + "]")
         if let error = input.error ?? s.error { fields.append("\"error\":\(Format.json(error.description))") }
         return "{" + fields.joined(separator: ",") + "}"

@@ -108,6 +108,21 @@ let second: Int64 = 1_000_000_000
         #expect(flows.filter { $0.endReason == .idle }.count == 49)
     }
 
+    @Test func aFullTableEndsTheOldestFlowSoMemoryStaysBounded() {
+        var frames: [TimedFrame] = []
+        for i in 0..<50 {
+            frames += conversation.udpStream(source: Endpoint(client, UInt16(20000 + i)), destination: Endpoint(server, 53),
+                                             at: Int64(i) * 1000, payloads: [[1]])
+        }
+        let (flows, stats) = meter(frames) { meter in meter.configuration.maximumFlows = 10 }
+        #expect(flows.count == 50)
+        #expect(stats.peakActiveFlows == 10)
+        #expect(stats.evictedFlows == 40)
+        // The oldest went first: the first 40 flows ended early, in creation order.
+        #expect(flows.prefix(40).map(\.initiatorPort) == (0..<40).map { UInt16(20000 + $0) })
+        #expect(flows.prefix(40).allSatisfy { $0.endReason == .tableFull })
+    }
+
     @Test func fragmentsJoinTheirFlowInAnyOrder() {
         let pieces = Frame.ethernet().ipv4(source: client, destination: server, identification: 9, dontFragment: false)
             .fragments(.udp(UDPSpec(sourcePort: 6000, destinationPort: 7000, payload: Array(repeating: 1, count: 120))), fragmentSize: 48)

@@ -55,14 +55,21 @@ struct TimeoutOptions: ParsableArguments {
     @Option(name: .customLong("udp-timeout"), help: "Seconds a UDP, ICMP or other flow may idle before it ends.")
     var udpTimeout: Double = 60
 
+    @Option(name: .customLong("max-flows"), help: ArgumentHelp(
+        "Flows kept open at most; beyond it the flow idle longest ends early (reason table-full).",
+        discussion: "Bounds memory on scans, floods and hostile captures: about 250 bytes per open flow."))
+    var maxFlows: Int = 2_000_000
+
     func validate() throws {
         guard tcpTimeout > 0, udpTimeout > 0 else { throw ValidationError("Timeouts must be positive numbers of seconds.") }
+        guard maxFlows >= 1 else { throw ValidationError("--max-flows must be at least 1.") }
     }
 
     var configuration: FlowMeterConfiguration {
         var configuration = FlowMeterConfiguration()
         configuration.tcpIdleTimeout = Int64(tcpTimeout * 1e9)
         configuration.otherIdleTimeout = Int64(udpTimeout * 1e9)
+        configuration.maximumFlows = maxFlows
         return configuration
     }
 }

@@ -147,6 +147,7 @@ struct LiveCommand: ParsableCommand {
         var configuration = AuditConfiguration()
         configuration.meter.tcpIdleTimeout = timeouts.configuration.tcpIdleTimeout
         configuration.meter.otherIdleTimeout = timeouts.configuration.otherIdleTimeout
+        configuration.meter.maximumFlows = timeouts.maxFlows
         // Events were decided as flows ended; the final report may still re-match with every name learned.
         configuration.rematchAtEnd = true
         let auditor = Auditor(policy: policy, configuration: configuration)
