@@ -10,7 +10,7 @@ public struct AuditConfiguration: Sendable {
     /// Re-match unexpected flows at the end with every name the capture taught (a DNS answer
     /// seen after the flow still binds it). Files only; a live audit decides as it goes.
     public var rematchAtEnd = true
-    /// Unexpected groups kept at most; more are counted in the last group's place.
+    /// Unexpected groups (and advisories) kept at most; flows of further groups are not listed.
     public var maximumGroups = 100_000
 
     public init() {
@@ -324,6 +324,8 @@ public final class Auditor {
                      evidence: @autoclosure () -> FlowEvidence) {
         if advisories[key] != nil {
             advisories[key]!.flows += 1
+        } else if advisories.count >= configuration.maximumGroups {
+            return  // bounded like the unexpected groups: a hostile capture cannot grow it forever
         } else {
             advisories[key] = Advisory(kind: kind, message: message(), reference: reference, flows: 1, example: evidence())
         }

@@ -29,7 +29,7 @@ public struct NameTable: Sendable {
     /// Seconds a DNS binding outlives its TTL.
     public var graceNanoseconds: Int64
     public var maximumNamesPerAddress = 32
-    public var maximumAddresses = 1 << 20
+    public var maximumAddresses = 1 << 18
     public private(set) var dropped: Int = 0
     /// Bumped whenever a binding is added or extended: verdicts cached under an older
     /// generation may have missed a name.
