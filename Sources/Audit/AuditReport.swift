@@ -254,6 +254,8 @@ public struct AuditReport: Sendable {
     public var outOfScopeFlows: Int
     public var outOfScopePackets: UInt64
     public var oneSidedFlows: Int
+    /// Unexpected flows not listed because the group limit was reached (a scan or a flood).
+    public var unlistedUnexpectedFlows: Int
     public var namesLearned: Int
     /// Application-layer messages that could not be parsed, by reason key.
     public var malformedMessages: [String: Int]

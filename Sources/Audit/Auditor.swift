@@ -62,6 +62,8 @@ public final class Auditor {
     var outOfScopeFlows = 0
     var outOfScopePackets: UInt64 = 0
     var oneSidedFlows = 0
+    /// Unexpected flows of groups beyond ``AuditConfiguration/maximumGroups``: counted, not listed.
+    var unlistedUnexpectedFlows = 0
     var malformed: [String: Int] = [:]
     /// Flows reported live as unexpected at their start (id -> nearest rule text).
     var liveUnexpected: Set<UInt64> = []
@@ -343,7 +345,10 @@ public final class Auditor {
             groups[key]!.add(flow, names: verdict.query)
             return false
         }
-        guard groups.count < configuration.maximumGroups else { return false }
+        guard groups.count < configuration.maximumGroups else {
+            unlistedUnexpectedFlows += 1
+            return false
+        }
         groups[key] = GroupAccumulator(flow, verdict: verdict, nearest: nearestRule(verdict), evidence: evidence(),
                                        initiatorRoles: policy.roleNames(match.initiatorRoles),
                                        responderRoles: policy.roleNames(match.responderRoles))
@@ -424,7 +429,7 @@ public final class Auditor {
             advisories: advisories.sorted { $0.key < $1.key }.map(\.value),
             documentNotes: policy.policy.ruleSets.flatMap { set in set.notes.map { (system: set.system, note: $0) } },
             inScopeFlows: inScopeFlows, outOfScopeFlows: outOfScopeFlows, outOfScopePackets: outOfScopePackets,
-            oneSidedFlows: oneSidedFlows, namesLearned: names.bindings.count, malformedMessages: malformed,
+            oneSidedFlows: oneSidedFlows, unlistedUnexpectedFlows: unlistedUnexpectedFlows, namesLearned: names.bindings.count, malformedMessages: malformed,
             decode: decode, capture: capture)
     }
 

@@ -24,6 +24,7 @@ public enum AuditJSON {
             + "],\"failing\":[" + failing.map { Format.json($0.rawValue) }.joined(separator: ",")
             + "],\"exit_status\":\(exitStatus),\"in_scope_flows\":\(report.inScopeFlows),\"out_of_scope_flows\":\(report.outOfScopeFlows)"
             + ",\"out_of_scope_packets\":\(report.outOfScopePackets),\"one_sided_flows\":\(report.oneSidedFlows)"
+            + ",\"unlisted_unexpected_flows\":\(report.unlistedUnexpectedFlows)"
             + ",\"addresses_with_names\":\(report.namesLearned)}")
         f.append("\"rules\":[" + report.rules.map(rule).joined(separator: ",") + "]")
         f.append("\"unexpected\":[" + report.unexpected.map(group).joined(separator: ",") + "]")

@@ -63,6 +63,9 @@ public enum AuditText {
         }
         out += "\n" + paint.bold("Unexpected flows (completed): \(report.unexpected.count)") + "\n"
         for group in report.unexpected { out += groupText(group, host: host, paint: paint) }
+        if report.unlistedUnexpectedFlows > 0 {
+            out += "  ... and \(report.unlistedUnexpectedFlows) more unexpected flows in groups beyond the listing limit\n"
+        }
         out += "\n" + paint.bold("Unexpected attempts (never completed — stopped before the responder answered): \(report.attempts.count)") + "\n"
         for group in report.attempts { out += groupText(group, host: host, paint: paint) }
         out += "\n" + paint.bold("Advisories: \(report.advisories.count)") + "\n"
