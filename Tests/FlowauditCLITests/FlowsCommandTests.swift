@@ -265,4 +265,42 @@ struct FlowsCommandTests {
         #expect(text.stdout.contains("unsupported link type 127(IEEE802_11_RADIOTAP) on interface 1: 3 packets not decoded"),
                 "stdout: \(text.stdout)")
     }
+
+    @Test("malformed headers inside packets: counted by reason in the summary, skipped, the run goes on")
+    func malformedHeadersAreCountedByReason() throws {
+        let folder = try CLI.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let good = Self.conversations()[0]
+        let client = IPAddress("10.9.0.1")!, server = IPAddress("10.9.0.2")!
+        let syn = Frame.ethernet().ipv4(source: client, destination: server).tcp(sourcePort: 1000, destinationPort: 80, flags: [.syn])
+        var badIHL = syn
+        badIHL[14] = 0x44  // IHL 4
+        var longTotal = syn
+        longTotal[14 + 2] = 0x05  // total length 1280+ in a 54-byte frame
+        var badDataOffset = syn
+        badDataOffset[14 + 20 + 12] = 0x40  // TCP data offset 4
+        let chain = Frame.ethernet().ipv6(source: IPAddress("2001:db8::1")!, destination: IPAddress("2001:db8::2")!,
+                                          extensions: [.hopByHop(options: Array(repeating: 0, count: 30))])
+            .udp(sourcePort: 1, destinationPort: 2)
+        var runaway = chain
+        runaway[14 + 41] = 200  // hop-by-hop length far past the payload
+        let quoted = Frame.ethernet().ipv4(source: IPAddress("10.9.0.254")!, destination: client)
+            .icmpUnreachable(code: 13, quoting: Array(Frame.raw.ipv4(source: client, destination: server)
+                .tcp(sourcePort: 1000, destinationPort: 80, flags: [.syn]).prefix(12)))
+        var frames = good.frames
+        let t = Self.start + 100 * Self.second
+        for (index, frame) in [badIHL, longTotal, badDataOffset, runaway, quoted, badIHL].enumerated() {
+            frames.append(TimedFrame(timestamp: t + Int64(index), frame: frame))
+        }
+        let path = try Self.write(Self.pcap(frames), "malformed.pcap", in: folder)
+        let result = try CLI.run("flowaudit", ["flows", path, "--format", "json"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(try Self.rows(result) == [good.row])
+        let inputs = try #require(try result.json()["inputs"] as? [[String: Any]])
+        let skipped = try #require(inputs.first?["skipped"] as? [String: Int])
+        #expect(skipped == ["ipv4_bad_ihl": 2, "ipv4_total_length_beyond_frame": 1, "tcp_bad_data_offset": 1,
+                            "ipv6_extension_beyond_payload": 1, "icmp_quoted_truncated": 1])
+        let text = try CLI.run("flowaudit", ["flows", path])
+        #expect(text.stdout.contains("ipv4_bad_ihl: IPv4 header length (IHL) below 5"), "stdout: \(text.stdout)")
+    }
 }
