@@ -191,6 +191,26 @@ extension LiveTests {
             #expect(status == 1 && findings.exitStatus == 1, "stderr: \(live.stderr)")
             #expect(result["capture"] as? [String: Int] == ["received": 0, "dropped_by_kernel": 0, "dropped_by_interface": 0])
         }
+
+        @Test("--every prints the rule table so far while the capture runs")
+        func everyPrintsTheRuleTable() throws {
+            let system = "arksspr"
+            let folder = try CLI.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let report = folder.appendingPathComponent("report.json")
+            let live = try RunningCommand.flowaudit(
+                ["live", "-i", LiveNamespace.hostInterface, "--site", "Captures/\(system)/site.yaml", "--duration", "1s",
+                 "--every", "200ms", "--format", "json", "--output", report.path], folder: folder)
+            defer { live.ensureStopped() }
+            let (_, exited) = live.waitForExit()
+            #expect(exited)
+            // Text events go to standard error: at least three tables in one second, each listing
+            // every bound rule as not yet seen (nothing was sent).
+            let tables = live.stderr.components(separatedBy: "rules so far:").count - 1
+            #expect(tables >= 3, "stderr: \(live.stderr)")
+            #expect(live.stderr.contains("not yet seen arksspr/smtp-mail"), "stderr: \(live.stderr)")
+            #expect(!live.stderr.contains("observed     arksspr/"), "stderr: \(live.stderr)")
+        }
     }
 }
 
