@@ -165,14 +165,6 @@ public enum Format {
         return out + "\""
     }
 
-    /// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
-    public static func csv(_ text: String) -> String {
-        if text.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
-            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }
-        return text
-    }
-
     /// Right-pads `text` to `width` characters.
     public static func column(_ text: String, _ width: Int) -> String {
         let count = text.utf8.count  // the columns hold ASCII (addresses, numbers, names)
@@ -180,18 +172,6 @@ public enum Format {
     }
 }
 
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        var out = ""
-        var rest = self[...]
-        while let range = rest.firstRange(of: target) {
-            out += rest[rest.startIndex..<range.lowerBound]
-            out += replacement
-            rest = rest[range.upperBound...]
-        }
-        return out + rest
-    }
-}
 
 /// Writes text fields of a row as bytes (decimal numbers, addresses, timestamps) without
 /// building intermediate strings. Rows of the flow table are written once per flow.
