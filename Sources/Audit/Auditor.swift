@@ -97,10 +97,7 @@ public final class Auditor {
 
     /// Audits capture files (`-` for standard input) as one continuous capture.
     public func run(paths: [String]) -> [InputReport] {
-        var reports: [InputReport] = []
-        for path in paths { reports.append(CaptureRun.runOne(path: path, meter: &meter)) }
-        meter.finish()
-        return reports
+        CaptureRun.run(paths: paths, meter: &meter)
     }
 
     /// Feeds one batch from any packet source (a live capture).
@@ -285,7 +282,7 @@ public final class Auditor {
 
     /// Whether a flow counts for its rule as traffic that got through.
     static func counts(_ flow: Flow) -> (completed: Bool, unanswered: Bool) {
-        if flow.isCompleted || flow.looksOneSided { return (true, false) }
+        if flow.gotThrough { return (true, false) }
         // A UDP (or other connectionless) flow with no reply is what a one-way service such
         // as syslog does: sent, not refused.
         if flow.state == .unanswered && flow.protocolNumber != IPProtocolNumber.tcp { return (false, true) }
@@ -336,11 +333,7 @@ public final class Auditor {
     /// Adds an unexpected flow to its group; true when the group is new.
     @discardableResult
     func addUnexpected(_ flow: Flow, verdict: Verdict, match: MatchResult, evidence: () -> FlowEvidence) -> Bool {
-        let completed = flow.isCompleted || flow.looksOneSided
-        let key = GroupKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber,
-                           port: flow.hasPorts || flow.protocolNumber == IPProtocolNumber.icmp
-                               || flow.protocolNumber == IPProtocolNumber.icmpv6 ? verdict.query.responderPort : 0,
-                           completed: completed)
+        let key = groupKey(flow, verdict)
         if groups[key] != nil {
             groups[key]!.add(flow, names: verdict.query)
             return false
@@ -355,11 +348,15 @@ public final class Auditor {
         return true
     }
 
+    /// The unexpected group of a flow: its ends, protocol, the service port the verdict matched
+    /// on (0 for protocols without one), and whether it got through.
+    func groupKey(_ flow: Flow, _ verdict: Verdict) -> GroupKey {
+        GroupKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber,
+                 port: verdict.query.responderPort, completed: flow.gotThrough)
+    }
+
     func groupNearest(_ flow: Flow, _ verdict: Verdict) -> String? {
-        let completed = flow.isCompleted || flow.looksOneSided
-        let key = GroupKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber,
-                           port: verdict.query.responderPort, completed: completed)
-        return groups[key]?.nearest ?? nearestRule(verdict)
+        groups[groupKey(flow, verdict)]?.nearest ?? nearestRule(verdict)
     }
 
     // MARK: Live hooks

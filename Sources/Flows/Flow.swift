@@ -201,6 +201,10 @@ public struct Flow: Sendable {
     public var duration: Int64 { lastTimestamp - firstTimestamp }
     public var isCompleted: Bool { state.isCompleted }
 
+    /// True when the traffic reached the responder: the flow completed, or the capture shows one
+    /// direction only and that direction acknowledges the other's data.
+    public var gotThrough: Bool { isCompleted || looksOneSided }
+
     /// True when only the initiator's packets were seen, yet they acknowledge data the responder
     /// must have sent: the capture saw one direction only (asymmetric routing, a half-mirrored
     /// port), which is not a blocked flow.

@@ -127,10 +127,7 @@ struct AuditCommand: ParsableCommand {
 
     func run() throws {
         let (policy, warnings, files) = try options.loadPolicy()
-        var configuration = AuditConfiguration()
-        configuration.meter.tcpIdleTimeout = timeouts.configuration.tcpIdleTimeout
-        configuration.meter.otherIdleTimeout = timeouts.configuration.otherIdleTimeout
-        configuration.meter.maximumFlows = timeouts.maxFlows
+        let configuration = timeouts.auditConfiguration
         let auditor = Auditor(policy: policy, configuration: configuration)
         // The evidence manifest's digests are computed on the other core while the audit runs.
         let digests = BackgroundDigests(paths: digest == .sha256 ? captures : [])

@@ -72,4 +72,13 @@ struct TimeoutOptions: ParsableArguments {
         configuration.maximumFlows = maxFlows
         return configuration
     }
+
+    /// The audit's configuration with these timeouts and limits (its payload inspection kept).
+    var auditConfiguration: AuditConfiguration {
+        var audit = AuditConfiguration()
+        audit.meter.tcpIdleTimeout = configuration.tcpIdleTimeout
+        audit.meter.otherIdleTimeout = configuration.otherIdleTimeout
+        audit.meter.maximumFlows = configuration.maximumFlows
+        return audit
+    }
 }

@@ -144,10 +144,7 @@ struct LiveCommand: ParsableCommand {
         }
         let writer = EventWriter(style: events, output: eventOutput)
 
-        var configuration = AuditConfiguration()
-        configuration.meter.tcpIdleTimeout = timeouts.configuration.tcpIdleTimeout
-        configuration.meter.otherIdleTimeout = timeouts.configuration.otherIdleTimeout
-        configuration.meter.maximumFlows = timeouts.maxFlows
+        var configuration = timeouts.auditConfiguration
         // Events were decided as flows ended; the final report may still re-match with every name learned.
         configuration.rematchAtEnd = true
         let auditor = Auditor(policy: policy, configuration: configuration)
