@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "flowaudit-gen",
             dependencies: [
-                "Packets", "PacketBuilder",
+                "Packets", "PacketBuilder", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -1,6 +1,7 @@
 // Writes a scenario's four files: site.yaml, the capture, expected.json and README.md.
 
 import PacketBuilder
+import Reports
 import Packets
 
 /// The files of one scenario, as bytes, keyed by file name.
@@ -60,27 +61,27 @@ struct ScenarioFiles {
 
     func expectedJSON() -> String {
         var out = "{\n"
-        out += "  \"system\": \(JSONText.string(scenario.system)),\n"
+        out += "  \"system\": \(Format.json(scenario.system)),\n"
         out += "  \"site\": \"site.yaml\",\n"
-        out += "  \"capture\": \(JSONText.string(scenario.format.fileName)),\n"
-        out += "  \"command\": \(JSONText.string(commandLine)),\n"
+        out += "  \"capture\": \(Format.json(scenario.format.fileName)),\n"
+        out += "  \"command\": \(Format.json(commandLine)),\n"
         out += "  \"exit_status\": \(built.expectedExitStatus),\n"
         out += "  \"in_scope_flows\": \(built.inScopeFlows),\n"
         out += "  \"out_of_scope_flows\": \(built.outOfScopeFlows),\n"
-        out += "  \"counts\": {" + counts.map { "\(JSONText.string($0.0)): \($0.1)" }.joined(separator: ", ") + "},\n"
+        out += "  \"counts\": {" + counts.map { "\(Format.json($0.0)): \($0.1)" }.joined(separator: ", ") + "},\n"
         out += "  \"rules\": [\n"
         out += built.rules.map { rule in
-            "    {\"id\": \(JSONText.string(rule.id)), \"status\": \(JSONText.string(rule.status.rawValue)), "
-                + "\"hosts_missing\": [\(rule.hostsMissing.map(JSONText.string).joined(separator: ", "))], "
-                + "\"why\": \(JSONText.string(rule.why))}"
+            "    {\"id\": \(Format.json(rule.id)), \"status\": \(Format.json(rule.status.rawValue)), "
+                + "\"hosts_missing\": [\(rule.hostsMissing.map(Format.json).joined(separator: ", "))], "
+                + "\"why\": \(Format.json(rule.why))}"
         }.joined(separator: ",\n")
         out += "\n  ],\n"
         out += "  \"unexpected\": " + groups(built.unexpected) + ",\n"
         out += "  \"attempts\": " + groups(built.attempts) + ",\n"
         out += "  \"advisories\": ["
         out += built.advisories.isEmpty ? "" : "\n" + built.advisories.map { advisory in
-            "    {\"kind\": \(JSONText.string(advisory.kind)), \"initiator\": \(JSONText.string(advisory.initiator)), "
-                + "\"responder\": \(JSONText.string(advisory.responder)), \"why\": \(JSONText.string(advisory.why))}"
+            "    {\"kind\": \(Format.json(advisory.kind)), \"initiator\": \(Format.json(advisory.initiator)), "
+                + "\"responder\": \(Format.json(advisory.responder)), \"why\": \(Format.json(advisory.why))}"
         }.joined(separator: ",\n") + "\n  "
         out += "]\n}\n"
         return out
@@ -89,8 +90,8 @@ struct ScenarioFiles {
     private func groups(_ list: [ExpectedGroup]) -> String {
         if list.isEmpty { return "[]" }
         return "[\n" + list.map { group in
-            "    {\"initiator\": \(JSONText.string(group.initiator)), \"responder\": \(JSONText.string(group.responder)), "
-                + "\"service\": \(JSONText.string(group.service)), \"why\": \(JSONText.string(group.why))}"
+            "    {\"initiator\": \(Format.json(group.initiator)), \"responder\": \(Format.json(group.responder)), "
+                + "\"service\": \(Format.json(group.service)), \"why\": \(Format.json(group.why))}"
         }.joined(separator: ",\n") + "\n  ]"
     }
 
@@ -130,28 +131,6 @@ struct ScenarioFiles {
     }
 }
 
-/// Minimal JSON string escaping for the generator's own output.
-enum JSONText {
-    static func string(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
-}
 
 /// Captures/README.md: what the scenarios are and how to run and regenerate them.
 enum ScenarioIndex {
