@@ -29,20 +29,28 @@ struct CorpusTests {
         }
     }
 
+    /// Opens a corpus file and checks what every format shares: well-formed batches, then either
+    /// the known error at its offset with the packets before it (returns nil), or no error and
+    /// the MANIFEST's packet count (returns the summary, nil inside when there is none).
+    static func openAndCheckCount(_ entry: CorpusEntry) -> CaptureFileSummary?? {
+        let (result, summary) = open(entry)
+        #expect(result.batchesWellFormed, "\(entry.file)")
+        if let expected = expectedErrors[entry.file] {
+            #expect(result.error?.offset == expected.offset, "\(entry.file)")
+            #expect(result.packets.count == expected.packets, "\(entry.file)")
+            return nil
+        }
+        #expect(result.error == nil, "\(entry.file): \(String(describing: result.error))")
+        #expect(result.packets.count == entry.packets, "\(entry.file)")
+        return .some(summary)
+    }
+
     /// Every pcap file: the MANIFEST's packet count, byte order, resolution and link type.
     @Test func pcapFilesMatchTheManifest() throws {
         let entries = corpusManifest.filter { $0.format.hasPrefix("pcap") && $0.format != "pcapng" }
         #expect(entries.count > 2_000)
         for entry in entries {
-            let (result, summary) = Self.open(entry)
-            #expect(result.batchesWellFormed, "\(entry.file)")
-            if let expected = Self.expectedErrors[entry.file] {
-                #expect(result.error?.offset == expected.offset, "\(entry.file)")
-                #expect(result.packets.count == expected.packets, "\(entry.file)")
-                continue
-            }
-            #expect(result.error == nil, "\(entry.file): \(String(describing: result.error))")
-            #expect(result.packets.count == entry.packets, "\(entry.file)")
+            guard let summary = Self.openAndCheckCount(entry) else { continue }
             guard let summary, case .pcap(let order, let nano, _, _) = summary.format else {
                 Issue.record("\(entry.file): no pcap format in the summary")
                 continue
@@ -63,15 +71,7 @@ struct CorpusTests {
         let entries = corpusManifest.filter { $0.format == "pcapng" }
         #expect(entries.count > 200)
         for entry in entries where !entry.notes.contains("CUSTOM") {
-            let (result, summary) = Self.open(entry)
-            #expect(result.batchesWellFormed, "\(entry.file)")
-            if let expected = Self.expectedErrors[entry.file] {
-                #expect(result.error?.offset == expected.offset, "\(entry.file)")
-                #expect(result.packets.count == expected.packets, "\(entry.file)")
-                continue
-            }
-            #expect(result.error == nil, "\(entry.file): \(String(describing: result.error))")
-            #expect(result.packets.count == entry.packets, "\(entry.file)")
+            guard let summary = Self.openAndCheckCount(entry) else { continue }
             guard case .pcapng(let little, let big) = summary?.format else {
                 Issue.record("\(entry.file): no pcapng format in the summary")
                 continue
