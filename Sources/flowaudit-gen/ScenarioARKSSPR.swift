@@ -43,17 +43,17 @@ extension Scenario {
                       "HA node A is IPv4, HA node B IPv6-only; clients on VLAN \(A.clientsVLAN), the DMZ on VLAN \(A.dmzVLAN)."],
             rulesFile: "../../Rules/arksspr.yaml",
             roles: [
-                ("arksspr-internal-server", [A.nodeA.description, A.nodeB.description], "the two HA nodes: each of them must show every rule marked each"),
-                ("arksspr-dmz-server", [A.dmz.description], nil),
-                ("arksspr-internal-clients", [A.clientsV4, A.clientsV6], nil),
-                ("arksspr-internet-clients", ["internet"], "the portal is published: any global address may reach the DMZ server"),
-                ("arksspr-mail-server", [A.mail.description], nil),
-                ("arksspr-database-server", [A.database.description], nil),
-                ("arksspr-syslog-server", [A.syslog.description], nil),
-                ("arksspr-sms-provider", [A.smsProvider.description], nil),
-                ("arksspr-domain-controllers", [A.dc.description, A.dcV6.description], nil),
-                ("arksspr-ntp-server", [A.ntp.description, A.ntpV6.description], nil),
-                // arksspr-license-server is bound by the rule file's name license.arksoft.com.tr.
+                ("internal-server", [A.nodeA.description, A.nodeB.description], "the two HA nodes: each of them must show every rule marked each"),
+                ("dmz-server", [A.dmz.description], nil),
+                ("internal-clients", [A.clientsV4, A.clientsV6], nil),
+                ("internet-clients", ["internet"], "the portal is published: any global address may reach the DMZ server"),
+                ("mail-server", [A.mail.description], nil),
+                ("database-server", [A.database.description], nil),
+                ("syslog-server", [A.syslog.description], nil),
+                ("sms-provider", [A.smsProvider.description], nil),
+                ("domain-controllers", [A.dc.description, A.dcV6.description], nil),
+                ("ntp-server", [A.ntp.description, A.ntpV6.description], nil),
+                // license-server is bound by the rule file's name license.arksoft.com.tr.
             ])
         return Scenario(
             system: "arksspr", title: "ARKSSPR self-service password reset",

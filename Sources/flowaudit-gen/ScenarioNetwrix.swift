@@ -39,16 +39,16 @@ extension Scenario {
                       "Administrators on VLAN \(N.adminsVLAN) (IPv4 and IPv6), Windows targets on VLAN \(N.windowsVLAN)."],
             rulesFile: "../../Rules/netwrix-privilege-secure.yaml",
             roles: [
-                ("netwrix-privilege-secure", [N.server.description, N.serverV6.description], nil),
-                ("netwrix-domain-controllers", [N.dc1.description, N.dc2.description], nil),
-                ("netwrix-dns-service", [N.dc1.description, N.dc2.description], "the domain controllers serve DNS"),
-                ("netwrix-ssh-clients", [N.adminsV4, N.adminsV6], nil),
-                ("netwrix-rdp-clients", [N.adminsV4, N.adminsV6], nil),
-                ("netwrix-windows-hosts", [N.windowsHosts], nil),
-                ("netwrix-linux-hosts", [N.linuxHosts], nil),
-                ("netwrix-remote-proxy", [N.remoteProxy.description], nil),
-                ("netwrix-remote-action-service", [N.remoteActionService.description], nil),
-                // netwrix-azure is bound by the rule file's names login.microsoftonline.com and graph.microsoft.com.
+                ("privilege-secure", [N.server.description, N.serverV6.description], nil),
+                ("domain-controllers", [N.dc1.description, N.dc2.description], nil),
+                ("dns-service", [N.dc1.description, N.dc2.description], "the domain controllers serve DNS"),
+                ("ssh-clients", [N.adminsV4, N.adminsV6], nil),
+                ("rdp-clients", [N.adminsV4, N.adminsV6], nil),
+                ("windows-hosts", [N.windowsHosts], nil),
+                ("linux-hosts", [N.linuxHosts], nil),
+                ("remote-proxy", [N.remoteProxy.description], nil),
+                ("remote-action-service", [N.remoteActionService.description], nil),
+                // azure is bound by the rule file's names login.microsoftonline.com and graph.microsoft.com.
             ],
             tlsMinimum: "1.2", tlsMinimumComment: "the document states none; this site asks for TLS 1.2 or higher")
         return Scenario(

@@ -34,10 +34,10 @@ extension Scenario {
                       "Workstations on VLAN \(X.workstationsVLAN) (IPv4 and IPv6); the Internet services are bound by the rule file's names."],
             rulesFile: "../../Rules/nextron-analysis-cockpit.yaml",
             roles: [
-                ("nextron-analysis-cockpit", [X.cockpit.description, X.cockpitV6.description], nil),
-                ("nextron-workstations", [X.workstationsV4, X.workstationsV6], nil),
-                ("nextron-asgard", [X.asgard.description], nil),
-                ("nextron-dns-resolvers", [X.resolver.description], nil),
+                ("analysis-cockpit", [X.cockpit.description, X.cockpitV6.description], nil),
+                ("workstations", [X.workstationsV4, X.workstationsV6], nil),
+                ("asgard", [X.asgard.description], nil),
+                ("dns-resolvers", [X.resolver.description], nil),
             ],
             tlsMinimum: "1.2", tlsMinimumComment: "the document states none; this site asks for TLS 1.2 or higher")
         return Scenario(

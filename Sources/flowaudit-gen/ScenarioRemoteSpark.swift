@@ -40,12 +40,12 @@ extension Scenario {
                       "Client devices on VLAN \(R.clientsVLAN) (IPv4 and IPv6)."],
             rulesFile: "../../Rules/remotespark.yaml",
             roles: [
-                ("remotespark-clients", [R.clientsV4, R.clientsV6], nil),
-                ("remotespark-traffic-manager", [R.trafficManagerName], nil),
-                ("remotespark-datacentres-north-america", ["*.na.remotespark.example"], nil),
-                ("remotespark-datacentres-europe", ["*.eu.remotespark.example"], nil),
-                ("remotespark-stun-turn", ["internet"], "the site allows all traffic on the STUN/TURN ports"),
-                ("remotespark-public-dns", [R.resolver.description, R.resolverV6.description], nil),
+                ("clients", [R.clientsV4, R.clientsV6], nil),
+                ("traffic-manager", [R.trafficManagerName], nil),
+                ("datacentres-north-america", ["*.na.remotespark.example"], nil),
+                ("datacentres-europe", ["*.eu.remotespark.example"], nil),
+                ("stun-turn", ["internet"], "the site allows all traffic on the STUN/TURN ports"),
+                ("public-dns", [R.resolver.description, R.resolverV6.description], nil),
                 // cdn, Twilio and Google STUN are bound by the rule file's names.
             ],
             tlsMinimum: "1.2", tlsMinimumComment: "the document states none; this site asks for TLS 1.2 or higher")
