@@ -64,6 +64,8 @@ public final class Auditor {
     var oneSidedFlows = 0
     /// Unexpected flows of groups beyond ``AuditConfiguration/maximumGroups``: counted, not listed.
     var unlistedUnexpectedFlows = 0
+    /// Link control flows (neighbour discovery, DHCP, ...) counted apart from the audit.
+    var linkControl = LinkControlCounts()
     var malformed: [String: Int] = [:]
     /// Flows reported live as unexpected at their start (id -> nearest rule text).
     var liveUnexpected: Set<UInt64> = []
@@ -77,6 +79,7 @@ public final class Auditor {
         self.names = NameTable(graceSeconds: policy.dnsGrace)
         self.rules = policy.rules.map { RuleAccumulator(rule: $0) }
         self.meter = FlowMeter(configuration: configuration.meter) { _ in }
+        self.linkControl.audited = policy.policy.site?.auditLinkControl ?? false
         verdictCache.reserveCapacity(Self.verdictCacheCapacity)
         for binding in policy.policy.site?.names ?? [] {
             for address in binding.addresses {
@@ -96,8 +99,8 @@ public final class Auditor {
     // MARK: Running
 
     /// Audits capture files (`-` for standard input) as one continuous capture.
-    public func run(paths: [String]) -> [InputReport] {
-        CaptureRun.run(paths: paths, meter: &meter)
+    public func run(paths: [String], reading: CaptureRun.Reading = CaptureRun.Reading()) -> [InputReport] {
+        CaptureRun.run(paths: paths, meter: &meter, reading: reading)
     }
 
     /// Feeds one batch from any packet source (a live capture).
@@ -130,7 +133,8 @@ public final class Auditor {
                 switch try TLSHello.parse(payload) {
                 case .client(let hello):
                     var entry = extras[flow.id] ?? FlowExtras()
-                    if let name = hello.serverName { entry.serverName = name }
+                    // An SNI that is an address literal (RFC 6066 forbids it) names nothing.
+                    if let name = hello.serverName.flatMap(HostHeader.name) { entry.serverName = name }
                     entry.offeredTLS = hello.highestVersion.rawValue
                     extras[flow.id] = entry
                 case .server(let hello):
@@ -143,7 +147,7 @@ public final class Auditor {
                 if error != .incomplete { malformed[error.rawValue, default: 0] += 1 }
             }
         } else if fromInitiator, first >= 0x41, first <= 0x5A {
-            if let head = try? HTTPRequestHead.parse(payload), let host = head.host {
+            if let head = try? HTTPRequestHead.parse(payload), let host = head.host.flatMap(HostHeader.name) {
                 var entry = extras[flow.id] ?? FlowExtras()
                 entry.httpHost = host
                 extras[flow.id] = entry
@@ -198,14 +202,16 @@ public final class Auditor {
         // Flows whose ends have no names are decided by addresses alone: the same tuple gets the
         // same verdict until a name is learned, so it is decided once and cached.
         let cacheable = initiatorNames.isEmpty && responderNames.isEmpty
-        let cacheKey = VerdictKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber, port: port)
+        let vlan: UInt16? = flow.vlan >= 0 ? UInt16(truncatingIfNeeded: flow.vlan) : nil
+        let cacheKey = VerdictKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber, port: port,
+                                  vlan: vlan ?? UInt16.max)
         if cacheable, let cached = verdictCache[cacheKey], cached.generation == names.generation {
             return cached.verdict
         }
-        let initiatorRoles = policy.roles(for: flow.initiator, names: initiatorNames)
-        let responderRoles = policy.roles(for: flow.responder, names: responderNames)
+        let initiatorRoles = policy.roles(for: flow.initiator, names: initiatorNames, vlan: vlan)
+        let responderRoles = policy.roles(for: flow.responder, names: responderNames, vlan: vlan)
         let query = FlowQuery(initiator: flow.initiator, responder: flow.responder, initiatorNames: initiatorNames,
-                              responderNames: responderNames, ipProtocol: flow.protocolNumber, responderPort: port)
+                              responderNames: responderNames, ipProtocol: flow.protocolNumber, responderPort: port, vlan: vlan)
         let inScope = policy.isInScope(initiatorRoles: initiatorRoles, responderRoles: responderRoles)
         let verdict: Verdict
         if inScope {
@@ -231,6 +237,11 @@ public final class Auditor {
 
     func flowEnded(_ flow: Flow) {
         let extra = extras.removeValue(forKey: flow.id)
+        if !linkControl.audited, let kind = LinkControlKind.of(flow) {
+            linkControl.add(kind, packets: flow.initiatorPackets &+ flow.responderPackets)
+            liveUnexpected.remove(flow.id)
+            return
+        }
         let verdict = verdict(flow, extra: extra)
         guard verdict.inScope, let match = verdict.match else {
             outOfScopeFlows += 1
@@ -248,16 +259,24 @@ public final class Auditor {
             cachedEvidence = value
             return value
         }
-        if let prefer = policy.preferAdvisory(ipProtocol: flow.protocolNumber, port: verdict.query.responderPort) {
-            let service = flow.hasPorts ? "\(flow.protocolName)/\(flow.responderPort)" : flow.protocolName
-            addAdvisory(.preferred, key: "prefer|\(prefer.qualifiedID)|\(flow.initiator)|\(flow.responder)",
-                        message: "\(service) from \(flow.initiator) to \(flow.responder): \(prefer.reason)",
-                        reference: prefer.qualifiedID, evidence: evidence())
+        let group = groupKey(flow, verdict)
+        if policy.hasPreferAdvice {
+            // Advice belongs to the rule file that gives it: only the systems whose rules allow
+            // the flow (or, for an unexpected flow, whose roles its ends hold) advise on it.
+            let prefers = policy.preferAdvisories(ipProtocol: flow.protocolNumber, port: verdict.query.responderPort,
+                                                  systems: policy.advisingSystems(match))
+            if !prefers.isEmpty {
+                let service = flow.hasPorts ? "\(flow.protocolName)/\(flow.responderPort)" : flow.protocolName
+                addAdvisory(.preferred, group: group, detail: "",
+                            message: "\(service) from \(flow.initiator) to \(flow.responder): "
+                                + prefers.map(\.reason).joined(separator: "; "),
+                            reference: prefers.map(\.qualifiedID).joined(separator: ", "), evidence: evidence())
+            }
         }
         if let serverName = extra?.serverName.map(NameTable.normalise) {
             let resolved = names.dnsNames(of: flow.responder, from: flow.firstTimestamp, to: flow.lastTimestamp)
             if !resolved.isEmpty && !resolved.contains(serverName) {
-                addAdvisory(.sniMismatch, key: "sni|\(flow.initiator)|\(flow.responder)|\(serverName)",
+                addAdvisory(.sniMismatch, group: group, detail: serverName,
                             message: "\(flow.initiator) asked \(flow.responder) for '\(serverName)' (SNI), but DNS answers named that address "
                                 + resolved.sorted().map { "'\($0)'" }.joined(separator: ", "),
                             reference: nil, evidence: evidence())
@@ -266,8 +285,8 @@ public final class Auditor {
         if match.isAllowed {
             for allowed in match.allowed {
                 recordRuleFlow(allowed.rule, flow: flow, evidence: evidence)
-                if extra != nil { checkTLS(flow, rule: allowed.rule, extra: extra, evidence: evidence()) }
             }
+            if extra != nil { checkTLS(flow, rules: match.allowed.map(\.rule), group: group, extra: extra, evidence: evidence) }
             if liveUnexpected.remove(flow.id) != nil {
                 onEvent?(.unexpectedFlowCleared(evidence(), rules: match.allowed.map { rules[$0.rule].rule.qualifiedID }))
             }
@@ -307,20 +326,31 @@ public final class Auditor {
         }
     }
 
-    func checkTLS(_ flow: Flow, rule index: Int, extra: FlowExtras?, evidence: FlowEvidence) {
+    /// One advisory per flow group when the TLS version is below the highest minimum of the
+    /// rules that allow the flow (each rule file's own minimum, or the site's).
+    func checkTLS(_ flow: Flow, rules indices: [Int], group: GroupKey, extra: FlowExtras?, evidence: () -> FlowEvidence) {
         guard let extra, let version = extra.chosenTLS ?? extra.offeredTLS else { return }
-        guard let minimum = policy.tlsMinimum(rule: index)?.wireValue ?? configuration.defaultTLSMinimum else { return }
-        guard version < minimum else { return }
-        let id = rules[index].rule.qualifiedID
+        var minimum: UInt16?
+        var references: [String] = []
+        for index in indices {
+            guard let value = policy.tlsMinimum(rule: index)?.wireValue ?? configuration.defaultTLSMinimum, version < value else { continue }
+            minimum = max(minimum ?? 0, value)
+            references.append(rules[index].rule.qualifiedID)
+        }
+        guard let minimum else { return }
         let how = extra.chosenTLS != nil ? "negotiated" : "offered at most"
         let name = TLSVersionText.name(version)
-        addAdvisory(.tlsBelowMinimum, key: "tls|\(id)|\(flow.initiator)|\(flow.responder)|\(version)",
+        addAdvisory(.tlsBelowMinimum, group: group, detail: String(version),
                     message: "\(name) \(how) between \(flow.initiator) and \(flow.responder) (minimum \(TLSVersionText.name(minimum)))",
-                    reference: id, evidence: evidence)
+                    reference: references.joined(separator: ", "), evidence: evidence())
     }
 
-    func addAdvisory(_ kind: Advisory.Kind, key: String, message: @autoclosure () -> String, reference: String?,
+    /// Adds a flow to the advisory of its kind and flow group (one per kind and group, however
+    /// many rules or rule files would raise it); `detail` separates advisories of one group that
+    /// say different things (another TLS version, another SNI).
+    func addAdvisory(_ kind: Advisory.Kind, group: GroupKey, detail: String, message: @autoclosure () -> String, reference: String?,
                      evidence: @autoclosure () -> FlowEvidence) {
+        let key = "\(kind.rawValue)|\(group.initiator)|\(group.responder)|\(group.protocolNumber)|\(group.port)|\(detail)"
         if advisories[key] != nil {
             advisories[key]!.flows += 1
         } else if advisories.count >= configuration.maximumGroups {
@@ -352,7 +382,7 @@ public final class Auditor {
     /// on (0 for protocols without one), and whether it got through.
     func groupKey(_ flow: Flow, _ verdict: Verdict) -> GroupKey {
         GroupKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber,
-                 port: verdict.query.responderPort, completed: flow.gotThrough)
+                 port: verdict.query.responderPort, completed: flow.gotThrough, vlan: flow.vlan)
     }
 
     func groupNearest(_ flow: Flow, _ verdict: Verdict) -> String? {
@@ -368,6 +398,7 @@ public final class Auditor {
             return
         }
         meter.onFlowStart = { [unowned self] flow in
+            if !self.linkControl.audited, LinkControlKind.of(flow) != nil { return }
             let verdict = self.verdict(flow, extra: nil)
             guard verdict.inScope, let match = verdict.match, !match.isAllowed else { return }
             self.liveUnexpected.insert(flow.id)
@@ -375,6 +406,7 @@ public final class Auditor {
             self.onEvent?(.unexpectedFlowStarted(FlowEvidence(flow), nearestRule: nearest))
         }
         meter.onStateChange = { [unowned self] flow, _ in
+            if !self.linkControl.audited, LinkControlKind.of(flow) != nil { return }
             if self.liveUnexpected.contains(flow.id) {
                 self.onEvent?(.unexpectedFlowChanged(FlowEvidence(flow)))
                 return
@@ -427,7 +459,15 @@ public final class Auditor {
             documentNotes: policy.policy.ruleSets.flatMap { set in set.notes.map { (system: set.system, note: $0) } },
             inScopeFlows: inScopeFlows, outOfScopeFlows: outOfScopeFlows, outOfScopePackets: outOfScopePackets,
             oneSidedFlows: oneSidedFlows, unlistedUnexpectedFlows: unlistedUnexpectedFlows, namesLearned: names.bindings.count, malformedMessages: malformed,
-            decode: decode, capture: capture)
+            linkControl: linkControlCounts(), decode: decode, capture: capture)
+    }
+
+    func linkControlCounts() -> LinkControlCounts {
+        var counts = linkControl
+        counts.arpFrames = meter.statistics.arpFrames
+        counts.lldpFrames = meter.statistics.lldpFrames
+        counts.llcFrames = meter.statistics.llcFrames
+        return counts
     }
 
     /// Re-matches unexpected groups with every name the capture taught by its end.
@@ -437,7 +477,8 @@ public final class Auditor {
             let responderNames = Array(Set(names(of: key.responder, from: group.firstSeen, to: group.lastSeen) + group.responderNames)).sorted()
             guard initiatorNames != group.initiatorNames || responderNames != group.responderNames else { continue }
             let query = FlowQuery(initiator: key.initiator, responder: key.responder, initiatorNames: initiatorNames,
-                                  responderNames: responderNames, ipProtocol: key.protocolNumber, responderPort: key.port)
+                                  responderNames: responderNames, ipProtocol: key.protocolNumber, responderPort: key.port,
+                                  vlan: key.vlan >= 0 ? UInt16(truncatingIfNeeded: key.vlan) : nil)
             let match = policy.match(query)
             guard match.isAllowed else { continue }
             for allowed in match.allowed { rules[allowed.rule].absorb(group, completed: key.completed) }
@@ -465,6 +506,8 @@ struct VerdictKey: Hashable {
     var responder: IPAddress
     var protocolNumber: UInt8
     var port: UInt16
+    /// The flow's VLAN id, or `UInt16.max` for an untagged flow.
+    var vlan: UInt16
 }
 
 struct CachedVerdict {
@@ -478,6 +521,8 @@ struct GroupKey: Hashable {
     var protocolNumber: UInt8
     var port: UInt16
     var completed: Bool
+    /// The flows' outermost VLAN id, -1 when untagged: the same tuple on two VLANs is two groups.
+    var vlan: Int32
 }
 
 struct GroupAccumulator {
@@ -493,6 +538,8 @@ struct GroupAccumulator {
     var responderRoles: [String]
     var nearest: String?
     var example: FlowEvidence
+    /// Community IDs of the group's first ``GroupAccumulator/listedCommunityIDs`` flows.
+    var communityIDs: [String] = []
     var orientedByRule: Bool
     var hasPorts: Bool
     var protocolName: String
@@ -507,13 +554,19 @@ struct GroupAccumulator {
         self.responderRoles = responderRoles
         self.nearest = nearest
         example = evidence
+        communityIDs = [evidence.communityID]
         orientedByRule = flow.initiatorReason == .rule
         hasPorts = flow.hasPorts || flow.protocolNumber == IPProtocolNumber.icmp || flow.protocolNumber == IPProtocolNumber.icmpv6
         protocolName = flow.protocolName
         add(flow, names: verdict.query)
     }
 
+    /// Community IDs listed per group; the rest are counted (`flows`), and the group's `flows`
+    /// filter lists them all.
+    static let listedCommunityIDs = 100
+
     mutating func add(_ flow: Flow, names: FlowQuery) {
+        if flows > 0 && communityIDs.count < Self.listedCommunityIDs { communityIDs.append(CommunityID.of(flow)) }
         flows += 1
         packets += flow.initiatorPackets + flow.responderPackets
         bytes += flow.initiatorBytes + flow.responderBytes
@@ -531,7 +584,8 @@ struct GroupAccumulator {
                         initiatorNames: initiatorNames.sorted(), responderNames: responderNames.sorted(),
                         initiatorRoles: initiatorRoles, responderRoles: responderRoles, flows: flows, packets: packets,
                         bytes: bytes, firstSeen: firstSeen, lastSeen: lastSeen, states: states, nearestRule: nearest,
-                        example: example, orientedByRule: orientedByRule)
+                        example: example, communityIDs: communityIDs, vlan: key.vlan >= 0 ? UInt16(truncatingIfNeeded: key.vlan) : nil,
+                        orientedByRule: orientedByRule)
     }
 }
 
@@ -546,6 +600,8 @@ struct RuleAccumulator {
     var lastSeen: Int64?
     var example: FlowEvidence?
     var blockedExamples: [FlowEvidence] = []
+    /// Community IDs of the first refused or unanswered attempts.
+    var blockedCommunityIDs: [String] = []
     var hostsSeen: Set<IPAddress> = []
     var announced = false
 
@@ -563,6 +619,7 @@ struct RuleAccumulator {
         } else {
             attempted += 1
             if blockedExamples.count < 3 { blockedExamples.append(evidence()) }
+            if blockedCommunityIDs.count < GroupAccumulator.listedCommunityIDs { blockedCommunityIDs.append(evidence().communityID) }
         }
     }
 
@@ -577,21 +634,24 @@ struct RuleAccumulator {
         } else {
             attempted += group.flows
             if blockedExamples.count < 3 { blockedExamples.append(group.example) }
+            for id in group.communityIDs where blockedCommunityIDs.count < GroupAccumulator.listedCommunityIDs { blockedCommunityIDs.append(id) }
         }
     }
 
     func result(policy: CompiledPolicy, index: Int) -> RuleResult {
         let r = rule.rule
         var status: RuleStatus
-        var missing: [IPAddress] = []
+        var missing: [String] = []
         var notes: [String] = []
         if rule.isUnbound {
             status = .unbound
             notes.append("no binding for role\(rule.unboundRoles.count == 1 ? "" : "s") \(rule.unboundRoles.joined(separator: ", "))")
         } else if completed + unanswered > 0 {
             status = .observed
-            if r.each, case .hosts(let hosts) = policy.eachHosts(rule: index) {
-                missing = hosts.filter { !hostsSeen.contains($0) }.sorted()
+            // `each` counts hosts, not addresses: a machine that showed the flow on any of its
+            // addresses has shown it. Only a required rule can be partial.
+            if r.each, r.required, case .hosts(let hosts) = policy.eachHosts(rule: index) {
+                missing = hosts.filter { !$0.addresses.contains(where: hostsSeen.contains) }.map(\.name)
                 if !missing.isEmpty { status = .partial }
             }
         } else if attempted > 0 {
@@ -607,7 +667,8 @@ struct RuleAccumulator {
             each: r.each, from: r.from, to: r.to, services: rule.effectiveServices.map(\.description),
             direction: r.direction.rawValue, status: status, completedFlows: completed, attemptedFlows: attempted,
             unansweredFlows: unanswered, oneSidedFlows: oneSided, bytes: bytes, firstSeen: firstSeen, lastSeen: lastSeen,
-            example: example, blockedExamples: blockedExamples, hostsSeen: hostsSeen.sorted(), hostsMissing: missing,
+            example: example, blockedExamples: blockedExamples, blockedCommunityIDs: blockedCommunityIDs,
+            hostsSeen: hostsSeen.sorted(), hostsMissing: missing,
             notes: notes)
     }
 }
