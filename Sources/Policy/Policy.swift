@@ -108,6 +108,10 @@ public struct Policy: Sendable, Hashable {
         // The site's bindings: a role the loaded rule files do not declare is an error (a typo
         // would otherwise leave the audit with nothing in scope and a clean result).
         if let site {
+            // A bare role resolves among the site's own `rules:` files first: a site written for
+            // one product keeps binding its roles when other rule files are loaded beside it.
+            let ownFiles = Set(site.ruleFiles.map(PathText.normalise))
+            let ownSystems = Set(sets.filter { ownFiles.contains(PathText.normalise($0.file)) }.map(\.system))
             for binding in site.roles {
                 let index: Int
                 if binding.role.contains(".") {
@@ -118,7 +122,9 @@ public struct Policy: Sendable, Hashable {
                     }
                     index = found
                 } else {
-                    let candidates = bareIndex[binding.role] ?? []
+                    var candidates = bareIndex[binding.role] ?? []
+                    let own = candidates.filter { ownSystems.contains(roles[$0].system) }
+                    if candidates.count > 1 && own.count == 1 { candidates = own }
                     if candidates.count > 1 {
                         let names = candidates.map { "'\(roles[$0].id)'" }.joined(separator: ", ")
                         diagnostics.append(Diagnostic(.error, binding.location, "role '\(binding.role)' is declared by several loaded rule files (\(names)); write system.role"))
