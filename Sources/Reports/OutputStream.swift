@@ -15,6 +15,8 @@ public final class ReportOutput {
     /// For ``init(replacing:)``: where the report goes once complete, and where it is written until then.
     private var finalPath: String?
     private var temporaryPath: String?
+    /// The path as given, for messages (`standard output` for `-`).
+    private var displayPath = "standard output"
     /// The errno of the first failed write; later writes are skipped.
     public private(set) var writeErrno: Int32?
     /// Flush after every `write` (for event streams that a reader follows live).
@@ -51,6 +53,7 @@ public final class ReportOutput {
         descriptor = fd
         ownsDescriptor = true
         isTerminal = false
+        displayPath = path
     }
 
     /// A report file that replaces `path` only when complete: written to a temporary file in
@@ -73,6 +76,7 @@ public final class ReportOutput {
             descriptor = fd
             ownsDescriptor = true
             isTerminal = isatty(fd) == 1
+            displayPath = path
             return
         }
         let temporary = ReportOutput.temporaryPath(for: path)
@@ -84,6 +88,7 @@ public final class ReportOutput {
         isTerminal = false
         finalPath = path
         temporaryPath = temporary
+        displayPath = path
     }
 
     static func temporaryPath(for path: String) -> String {
@@ -129,7 +134,7 @@ public final class ReportOutput {
         let path = finalPath ?? "-"
         if let code = writeErrno {
             if let temporaryPath { _ = unsafe unlink(temporaryPath) }
-            throw ReportOutputError(path: finalPath ?? (descriptor == 1 ? "standard output" : "the report"), errno: code)
+            throw ReportOutputError(path: displayPath, errno: code)
         }
         guard let temporaryPath, let finalPath else { return }
         // SAFETY: fsync and rename take the descriptor and C strings only for the call.

@@ -106,11 +106,12 @@ struct LiveCommand: ParsableCommand {
         discussion: "8 MiB by default (libpcap's own default is 2 MiB): at a few hundred thousand packets/s on this kind of machine, 2 MiB lost packets now and then and 8 MiB never did (Benchmarks/RESULTS.md)."))
     var bufferSize: Int = 8 << 20
 
-    @Option(help: ArgumentHelp("Stop after this long (90, 90s, 5m, 2h, 250ms).", valueName: "duration"),
+    // Unconditional: `--duration -5` reaches the check below instead of reading as an option.
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this long (90, 90s, 5m, 2h, 250ms).", valueName: "duration"),
             transform: DurationArgument.parse(option: "--duration"))
     var duration: DurationArgument?
 
-    @Option(help: ArgumentHelp("Print the rule table and the outputs' counters so far this often (e.g. 30s).", valueName: "duration"),
+    @Option(parsing: .unconditional, help: ArgumentHelp("Print the rule table and the outputs' counters so far this often (e.g. 30s).", valueName: "duration"),
             transform: DurationArgument.parse(option: "--every"))
     var every: DurationArgument?
 
@@ -244,6 +245,8 @@ struct LiveCommand: ParsableCommand {
         }
         defer { try? metricsServer?.close() }
 
+        // As tcpdump does: the capture is open and every output is ready.
+        printError("listening on \(interface), snapshot length \(session.snapshotLength) bytes")
         let link = LinkMonitor(interface: interface)
         var gaps: [Completeness.Gap] = []
         var linkDownSince: Int64?
