@@ -93,7 +93,9 @@ public final class EventSink: Sendable {
         case .descriptor(let fd):
             writer = .file(FileSinkWriter(path: name, descriptor: fd, owns: false))
         case .syslog(let endpoint):
-            writer = .syslog(connection ?? SyslogConnection(endpoint: endpoint))
+            guard let connection else { throw SinkError(message: "\(endpoint.target): no connection given") }
+            _ = endpoint
+            writer = .syslog(connection)
         }
         let initial = writer
         let thread = Thread { [self] in

@@ -6,10 +6,10 @@ import Packets
 import Synchronization
 
 /// A syslog collector: `HOST:PORT` or `udp://HOST:PORT` (one message per datagram, RFC 5426),
-/// `tcp://HOST:PORT` (octet-counting framing, RFC 6587). HOST is an IPv4 or IPv6 address
-/// (`[::1]:514`) or `localhost`.
+/// `tcp://HOST:PORT` (octet-counting framing, RFC 6587), `tls://HOST:PORT` (the same over TLS,
+/// RFC 5425). HOST is an IPv4 or IPv6 address (`[::1]:514`) or `localhost`.
 public struct SyslogEndpoint: Sendable, Equatable {
-    public enum Transport: String, Sendable { case udp, tcp }
+    public enum Transport: String, Sendable { case udp, tcp, tls }
     public var transport: Transport
     public var address: IPAddress
     public var port: UInt16
@@ -20,6 +20,7 @@ public struct SyslogEndpoint: Sendable, Equatable {
         var rest = Substring(target)
         var transport = Transport.udp
         if rest.hasPrefix("tcp://") { transport = .tcp; rest = rest.dropFirst(6) }
+        else if rest.hasPrefix("tls://") { transport = .tls; rest = rest.dropFirst(6) }
         else if rest.hasPrefix("udp://") { rest = rest.dropFirst(6) }
         guard let colon = rest.lastIndex(of: ":"), let port = UInt16(rest[rest.index(after: colon)...]), port > 0 else {
             throw SyslogError(message: "'\(target)' is not HOST:PORT (for example 10.0.0.9:514 or tcp://[2001:db8::9]:6514)")
@@ -107,15 +108,27 @@ public final class SyslogConnection: Sendable {
         set { state.withLock { $0.lastError = newValue } }
     }
 
-    public init(endpoint: SyslogEndpoint) {
+    /// For `tls://`: the TLS channel (swift-nio-ssl).
+    private let tls: SyslogTLSChannel?
+
+    /// - Parameter trustRoots: for `tls://`, a PEM file of the CAs to trust (nil: the system's).
+    public init(endpoint: SyslogEndpoint, trustRoots: String? = nil) throws(SyslogError) {
         self.endpoint = endpoint
+        if endpoint.transport == .tls {
+            do { tls = try SyslogTLSChannel(trustRoots: trustRoots) } catch {
+                throw SyslogError(message: "TLS set-up for \(endpoint.target): \(error)")
+            }
+        } else {
+            tls = nil
+        }
     }
 
     deinit { close() }
 
-    var isConnected: Bool { descriptor >= 0 }
+    var isConnected: Bool { tls?.isActive ?? (descriptor >= 0) }
 
     func close() {
+        tls?.close()
         if descriptor >= 0 { Glibc.close(descriptor) }
         descriptor = -1
     }
@@ -125,6 +138,14 @@ public final class SyslogConnection: Sendable {
     public func connect(timeout: Duration) -> Bool { connect(timeout: timeout, wake: nil) }
 
     func connect(timeout: Duration, wake: WakePipe?) -> Bool {
+        if let tls {
+            if let error = tls.connect(endpoint: endpoint, timeout: timeout) {
+                lastError = error
+                return false
+            }
+            everConnected = true
+            return true
+        }
         close()
         let isIPv4 = endpoint.address.isIPv4
         let type = endpoint.transport == .udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue
@@ -210,6 +231,11 @@ public final class SyslogConnection: Sendable {
     /// Sends one message. Waits in poll(2) while the socket's buffer is full, checking
     /// `shouldGiveUp` every 50 ms.
     func send(_ bytes: [UInt8], wake: WakePipe, shouldGiveUp: () -> Bool) -> SendOutcome {
+        if let tls {
+            let outcome = tls.send(bytes, wake: wake, shouldGiveUp: shouldGiveUp)
+            if outcome == .broken { lastError = "the collector \(endpoint.target) closed the TLS connection" }
+            return outcome
+        }
         if endpoint.transport != .udp && peerHasClosed() {
             lastError = "the collector \(endpoint.target) closed the connection"
             close()

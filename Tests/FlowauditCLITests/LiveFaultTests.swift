@@ -503,6 +503,86 @@ extension LiveTests {
     }
 }
 
+extension LiveTests {
+    @Suite("flowaudit live --syslog tls://")
+    struct SyslogTLS {
+        /// True once a socket listens on 127.0.0.1:`port` (/proc/net/tcp, state 0A).
+        static func listening(port: UInt16) -> Bool {
+            let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+            let local = "0100007F:" + String(format: "%04X", port)
+            return table.split(separator: "\n").contains { line in
+                let fields = line.split(separator: " ")
+                return fields.count > 3 && fields[1] == local && fields[3] == "0A"
+            }
+        }
+
+        @Test("events reach a TLS collector (RFC 5425) with a self-signed certificate; without trusting it, exit 2")
+        func eventsOverTLS() throws {
+            let openssl = try #require(LiveNamespace.tool("openssl"), "the TLS test needs openssl")
+            let system = "remotespark"
+            let folder = try CLI.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let certificate = folder.appendingPathComponent("cert.pem").path
+            let key = folder.appendingPathComponent("key.pem").path
+            let tools = folder.appendingPathComponent("openssl")
+            try FileManager.default.createDirectory(at: tools, withIntermediateDirectories: true)
+            let made = try RunningCommand(executable: openssl, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate,
+                                                                "-days", "1", "-subj", "/CN=collector", "-addext", "subjectAltName=IP:127.0.0.1"],
+                                          folder: tools)
+            try #require(made.waitForExit().status == 0, "openssl req: \(made.stderr)")
+
+            let port = try TestCollector().port  // a free port, released at once
+            let server = Process()
+            server.executableURL = URL(fileURLWithPath: openssl)
+            server.arguments = ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", certificate, "-key", key, "-quiet"]
+            let received = folder.appendingPathComponent("received")
+            _ = FileManager.default.createFile(atPath: received.path, contents: nil)
+            server.standardOutput = try FileHandle(forWritingTo: received)
+            server.standardError = FileHandle.nullDevice
+            let input = Pipe()  // s_server ends its connection when its standard input ends: kept open
+            server.standardInput = input
+            try server.run()
+            defer {
+                // s_server does not end on SIGTERM while it serves a connection.
+                kill(server.processIdentifier, SIGKILL)
+                server.waitUntilExit()
+            }
+            try #require(eventually { Self.listening(port: port) }, "openssl s_server did not start")
+
+            let untrusted = try CLI.run("flowaudit", ["live", "-i", LiveNamespace.hostInterface, "--site", "Captures/\(system)/site.yaml",
+                                                      "--syslog", "tls://127.0.0.1:\(port)", "--duration", "1"])
+            #expect(untrusted.status == 2, "stderr: \(untrusted.stderr)")
+            #expect(untrusted.stderr.contains("CERTIFICATE_VERIFY_FAILED"), "stderr: \(untrusted.stderr)")
+
+            let events = folder.appendingPathComponent("events.jsonl").path
+            let report = folder.appendingPathComponent("report.json")
+            let live = try RunningCommand.flowaudit(
+                ["live", "-i", LiveNamespace.hostInterface, "--site", "Captures/\(system)/site.yaml", "--syslog", "tls://127.0.0.1:\(port)",
+                 "--syslog-ca", certificate, "--events", "jsonl", "--events-output", events, "--format", "json", "--output", report.path],
+                folder: folder)
+            defer { live.ensureStopped() }
+            try #require(live.waitForFile(events), "flowaudit live did not start: \(live.stderr)")
+            let replay = try LiveNamespace.replay(try Scenarios.capture(system), speed: ["--topspeed"])
+            try #require(replay.status == 0, "netns-replay: \(replay.output)")
+            let (status, exited) = live.stop(with: SIGINT)
+            #expect(exited && status == 1, "stderr: \(live.stderr)")
+
+            let tls = try #require(try sinks(try jsonObject(at: report))["syslog-tls"])
+            expectAccounted(tls)
+            let sent = try #require(tls["sent"] as? Int)
+            #expect(sent == lines(of: events).count && sent > 0, "\(tls)")
+            var frames: [[UInt8]] = []
+            #expect(eventually {
+                frames = TestCollector.completeFrames(Array((try? Data(contentsOf: received)) ?? Data()))
+                return frames.count == sent
+            }, "\(frames.count) messages received of \(sent)")
+            for frame in frames {
+                #expect(throws: Never.self) { _ = try SyslogMessage(frame) }
+            }
+        }
+    }
+}
+
 /// Exit statuses and messages that need no capture.
 @Suite("exit statuses: usage errors, durations, captures cut short")
 struct ExitStatusTests {

@@ -121,8 +121,11 @@ struct LiveCommand: ParsableCommand {
     @Option(name: .customLong("events-output"), help: "Write events to this file, appending; SIGHUP reopens it (default: text to standard error, jsonl to standard output).")
     var eventsOutput: String?
 
-    @Option(help: "Also send events to a syslog collector: HOST:PORT (UDP) or tcp://HOST:PORT (RFC 5424; TCP with RFC 6587 octet counting, reconnected when it breaks).")
+    @Option(help: "Also send events to a syslog collector: HOST:PORT (UDP), tcp://HOST:PORT (RFC 6587 octet counting) or tls://HOST:PORT (RFC 5425); RFC 5424 messages, streams reconnected when they break.")
     var syslog: String?
+
+    @Option(name: .customLong("syslog-ca"), help: "For tls:// syslog: a PEM file of the CAs (or the self-signed certificate) to trust instead of the system's.")
+    var syslogCA: String?
 
     @Option(name: .customLong("queue-size"), help: ArgumentHelp(
         "Events each output holds while it is slow before dropping the oldest.",
@@ -186,7 +189,11 @@ struct LiveCommand: ParsableCommand {
         var sinks: [EventSink] = []
         do {
             if let syslogEndpoint {
-                let connection = SyslogConnection(endpoint: syslogEndpoint)
+                let connection: SyslogConnection
+                do { connection = try SyslogConnection(endpoint: syslogEndpoint, trustRoots: syslogCA) } catch {
+                    printError("--syslog: \(error)")
+                    throw ExitCode(2)
+                }
                 guard connection.connect(timeout: .seconds(2)) else {
                     printError("--syslog: \(connection.lastError ?? "cannot connect")")
                     throw ExitCode(2)
