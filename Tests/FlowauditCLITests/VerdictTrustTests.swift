@@ -125,7 +125,7 @@ struct VerdictTrustTests {
 
         let json = try CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "json"])
         #expect(json.status == 1, "stderr: \(json.stderr)")
-        let report = try json.json()
+        let report = try audited(json)
         #expect(report["verdict"] as? String == "NO-SCOPE")
         let summary = try #require(report["summary"] as? [String: Any])
         #expect(summary["in_scope_flows"] as? Int == 0)
@@ -139,7 +139,7 @@ struct VerdictTrustTests {
 
         // --fail-on changes the exit status only: the verdict stays.
         let lenient = try CLI.run("flowaudit", ["audit", capture, "--site", site, "--fail-on", "none", "--format", "json"])
-        #expect(try lenient.json()["verdict"] as? String == "NO-SCOPE")
+        #expect(try audited(lenient)["verdict"] as? String == "NO-SCOPE")
     }
 
     // MARK: A host is a machine
@@ -181,7 +181,7 @@ struct VerdictTrustTests {
         let capture = try write(t, in: folder)
 
         let result = try CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "json"])
-        let rules = try ruleTable(try result.json())
+        let rules = try ruleTable(try audited(result))
 
         #expect(rules["arksspr/ad-ldap"]?.status == "observed", "a dual-stack node seen over one family only has shown the flow")
         #expect(rules["arksspr/ad-ldap"]?.hostsMissing == [])
@@ -226,6 +226,16 @@ struct VerdictTrustTests {
 
         """
     }
+
+    /// The same node without the new `hosts:` section, for the tests of other points of the issue.
+    static let flatSite = """
+        site: flat
+        rules: [\(arksspr)]
+        roles:
+          internal-server: [10.10.0.11, "2001:db8:10::11"]
+          domain-controllers: [10.10.0.2, "2001:db8:10::2"]
+
+        """
 
     /// The rules node A must show with this site (every other rule has an unbound role), then the
     /// noise of its link: 22 link control packets, every one with node A at one end.
@@ -291,7 +301,7 @@ struct VerdictTrustTests {
         let capture = try write(traffic, in: folder)
 
         let result = try CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "json"])
-        let report = try result.json()
+        let report = try audited(result)
         #expect(try ScenarioAuditTests.groups(report["unexpected"]) == [], "link control reported unexpected")
         #expect(try ScenarioAuditTests.groups(report["attempts"]) == [], "link control reported as attempts")
         // Every required rule with bound roles was shown, nothing else happened: PASS.
@@ -324,7 +334,7 @@ struct VerdictTrustTests {
         let capture = try write(Self.linkControlTraffic(), in: folder)
 
         let result = try CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "json"])
-        let report = try result.json()
+        let report = try audited(result)
         // No ARKSSPR rule allows DHCP: node A's unicast renewal to the server's port 67 is unexpected.
         let unexpected = try ScenarioAuditTests.groups(report["unexpected"])
         #expect(unexpected.contains("10.10.0.11 -> 10.10.0.1 udp/67"), "unexpected: \(unexpected)")
@@ -352,7 +362,7 @@ struct VerdictTrustTests {
         let capture = try write(t, in: folder)
 
         let result = try CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "json"])
-        let report = try result.json()
+        let report = try audited(result)
         let rules = try ruleTable(report)
         #expect(rules["arksspr/ad-ldap"]?.status == "observed")
         #expect(rules["netwrix-privilege-secure/dc-ldap-ldaps"]?.status == "observed")
@@ -388,7 +398,7 @@ struct VerdictTrustTests {
         t.tls10(IPAddress(parsing: "10.130.0.31"), Self.pam, 4489, serverName: nil)
         let capture = try write(t, in: folder)
 
-        let report = try CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "json"]).json()
+        let report = try audited(CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "json"]))
         let rules = try ruleTable(report)
         #expect(rules["arksspr/internal-portal-access"]?.status == "observed")
         #expect(rules["netwrix-privilege-secure/rdp-proxy-clients"]?.status == "observed")
@@ -437,7 +447,7 @@ struct VerdictTrustTests {
         t.tls(Self.sspr, Self.login, serverName: "login.microsoftonline.com")
         let capture = try write(t, in: folder)
 
-        let report = try CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "json"]).json()
+        let report = try audited(CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "json"]))
         let groups = try #require(report["unexpected"] as? [[String: Any]])
         let smb = try #require(groups.first { $0["responder_port"] as? Int == 445 || $0["service"] as? String == "tcp/445" })
         #expect(smb["initiator_roles"] as? [String] == ["netwrix-privilege-secure.privilege-secure"])
@@ -518,6 +528,7 @@ struct VerdictTrustTests {
         for knobs in ["", "--read-buffer 4096", "--batch-packets 1"] {
             let piped = try shell("cat '\(capture)' | '\(flowaudit)' flows --format json \(knobs) -")
             #expect(piped.status == 0, "pipe \(knobs): \(piped.stderr)")
+            guard piped.status == 0 else { continue }
             let json = try piped.json()
             #expect(json["flow_count"] as? Int == expectedFlows)
             let identical = try canonical(json["flows"]) == (try canonical(referenceJSON["flows"]))
@@ -531,7 +542,7 @@ struct VerdictTrustTests {
     func verdictFollowsFindings() throws {
         let folder = try CLI.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let site = try write(site: Self.linkControlSite(audit: nil), in: folder)
+        let site = try write(site: Self.flatSite, in: folder)
         var t = Traffic()
         t.tls(Self.nodeA, Self.license, serverName: "license.arksoft.com.tr")
         t.tcp(Self.nodeA, Self.dc, 636)
@@ -543,7 +554,7 @@ struct VerdictTrustTests {
         for failOn in ["none", "advisory", "attempt"] {
             let json = try CLI.run("flowaudit", ["audit", capture, "--site", site, "--fail-on", failOn, "--format", "json"])
             #expect(json.status == 0, "--fail-on \(failOn): \(json.stderr)")
-            let report = try json.json()
+            let report = try audited(json)
             #expect(report["verdict"] as? String == "FAIL", "--fail-on \(failOn)")
             #expect((report["summary"] as? [String: Any])?["exit_status"] as? Int == 0)
             #expect(try ScenarioAuditTests.groups(report["unexpected"]) == ["10.10.0.11 -> 93.184.216.34 tcp/443"])
@@ -578,7 +589,7 @@ struct VerdictTrustTests {
         t.tcp(Self.dmz, Self.nodeA, 22)
         let capture = try write(t, in: folder)
 
-        let report = try CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "json"]).json()
+        let report = try audited(CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "json"]))
         let rules = try ruleTable(report)
         #expect(rules["arksspr/dmz-web-relay"]?.status == "observed", "Host sspr.corp.example:8080 binds sspr.corp.example to 10.10.0.11")
         let groups = try #require(report["unexpected"] as? [[String: Any]])
@@ -613,7 +624,7 @@ struct VerdictTrustTests {
         t.tcp(IPAddress(parsing: "10.20.0.51"), Self.nodeA, 443, link: Frame.ethernet().vlan(30))
         let capture = try write(t, in: folder)
 
-        let report = try CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "json"]).json()
+        let report = try audited(CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "json"]))
         let rules = try #require(report["rules"] as? [[String: Any]])
         let portal = try #require(rules.first { $0["id"] as? String == "arksspr/internal-portal-access" })
         #expect(portal["status"] as? String == "observed")
@@ -637,7 +648,7 @@ struct VerdictTrustTests {
     func communityIDs() throws {
         let folder = try CLI.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let site = try write(site: Self.linkControlSite(audit: nil), in: folder)
+        let site = try write(site: Self.flatSite, in: folder)
         var t = Traffic()
         var expected: [String: [String]] = [:]
         for _ in 0..<3 {
@@ -654,7 +665,7 @@ struct VerdictTrustTests {
         let refused = CommunityID.v1(Self.nodeA, refusedPort, Self.unlisted, 22, protocol: 6)
         let capture = try write(t, in: folder)
 
-        let report = try CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "json"]).json()
+        let report = try audited(CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "json"]))
         let groups = try #require(report["unexpected"] as? [[String: Any]])
         for (key, ids) in expected {
             let group = try #require(try groups.first { try ScenarioAuditTests.key($0) == key }, "no group \(key)")
@@ -671,7 +682,7 @@ struct VerdictTrustTests {
     func communityIDsCapped() throws {
         let folder = try CLI.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let site = try write(site: Self.linkControlSite(audit: nil), in: folder)
+        let site = try write(site: Self.flatSite, in: folder)
         var t = Traffic()
         var ids: [String] = []
         for _ in 0..<150 {
@@ -679,7 +690,7 @@ struct VerdictTrustTests {
             ids.append(CommunityID.v1(Self.nodeA, port, Self.unlisted, 9999, protocol: 17))
         }
         let capture = try write(t, in: folder)
-        let report = try CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "json"]).json()
+        let report = try audited(CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "json"]))
         let groups = try #require(report["unexpected"] as? [[String: Any]])
         let group = try #require(try groups.first { try ScenarioAuditTests.key($0) == "10.10.0.11 -> 93.184.216.34 udp/9999" })
         #expect(group["flow_count"] as? Int == 150)
@@ -704,6 +715,15 @@ struct VerdictTrustTests {
     struct Rule {
         var status: String
         var hostsMissing: [String]
+    }
+
+    /// The JSON report of an audit that ran: a refused policy (exit 2, no report) fails here with
+    /// flowaudit's own message instead of a JSON parse error.
+    func audited(_ result: CLIResult, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        try #require(result.status != 2 && !result.stdoutData.isEmpty,
+                     "flowaudit refused the site or capture (status \(result.status)): \(result.stderr.prefix(600))",
+                     sourceLocation: sourceLocation)
+        return try result.json(sourceLocation: sourceLocation)
     }
 
     func ruleTable(_ report: [String: Any]) throws -> [String: Rule] {
