@@ -212,6 +212,19 @@ struct VerdictTrustTests {
         #expect(!text.stdout.contains("MISSING   arksspr/database"))
     }
 
+    @Test("lint shows each named host with all its addresses")
+    func lintShowsHosts() throws {
+        let folder = try CLI.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let site = try write(site: Self.haSite, in: folder)
+        let result = try CLI.run("flowaudit", ["lint", site])
+        #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+        let hostLines = lines(result.stdout)
+        #expect(hostLines.contains { $0.contains("node-a") && $0.contains("10.10.0.11") && $0.contains("2001:db8:10::11") },
+                "a line names node-a with both its addresses: \(result.stdout.prefix(1500))")
+        #expect(hostLines.contains { $0.contains("node-b") && $0.contains("10.10.0.12") && $0.contains("2001:db8:10::12") })
+    }
+
     // MARK: Link infrastructure is not an application flow
 
     static func linkControlSite(audit: Bool?) -> String {
