@@ -142,6 +142,55 @@ struct VerdictTrustTests {
         #expect(try audited(lenient)["verdict"] as? String == "NO-SCOPE")
     }
 
+    @Test("no scope and nothing else to report: still not PASS, exit 1 (the false green of a site bound to the wrong hosts)")
+    func noScopeWithoutOtherFindings() throws {
+        let folder = try CLI.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // A rule file whose only rule is optional: with nothing in scope, no rule can be missing,
+        // so only the scope check stands between this audit and a clean PASS.
+        let rules = folder.appendingPathComponent("lab.yaml").path
+        try Data("""
+            system: lab
+            title: Lab appliance
+            source: "test fixture"
+            roles:
+              appliance:
+                description: The appliance
+                monitored: true
+              clients:
+                description: Its clients
+            rules:
+              - id: web
+                purpose: Web interface
+                from: clients
+                to: appliance
+                services: [tcp/443]
+                required: false
+                ref: "row 1"
+
+            """.utf8).write(to: URL(fileURLWithPath: rules))
+        let site = try write(site: """
+            site: lab
+            rules: [\(rules)]
+            roles:
+              appliance: [10.60.0.10]
+              clients: [10.60.1.0/24]
+
+            """, in: folder)
+        var t = Traffic()
+        t.tcp(IPAddress(parsing: "10.50.0.1"), IPAddress(parsing: "10.50.0.2"), 443)
+        t.tcp(IPAddress(parsing: "10.50.0.3"), IPAddress(parsing: "10.50.0.2"), 443)
+        let capture = try write(t, in: folder)
+
+        let json = try CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "json"])
+        #expect(json.status == 1, "flows in the capture, none in scope: exit 1 under the default --fail-on")
+        let report = try audited(json)
+        #expect(report["verdict"] as? String == "NO-SCOPE")
+        let text = try CLI.run("flowaudit", ["audit", capture, "--site", site])
+        #expect(text.status == 1)
+        #expect(!lines(text.stdout).contains { $0.hasPrefix("PASS") }, "PASS for a capture with nothing in scope: \(text.stdout.suffix(300))")
+    }
+
     // MARK: A host is a machine
 
     /// ARKSSPR: "All HA nodes must have identical firewall and port access configuration" makes
