@@ -308,7 +308,8 @@ public struct AuditReport: Sendable {
     /// The verdict, from the findings alone (``FindingCategory`` and `--fail-on` decide only
     /// the exit status).
     public var verdict: Verdict {
-        if inScopeFlows == 0 && outOfScopeFlows > 0 { return .noScope }
+        // Nothing in scope means nothing was audited: never a pass, whatever else the capture held.
+        if inScopeFlows == 0 { return .noScope }
         let failing = !unexpected.isEmpty || rules.contains { $0.status == .missing || $0.status == .partial || $0.status == .blocked }
         return failing ? .fail : .pass
     }
@@ -321,8 +322,9 @@ public enum Verdict: String, Sendable {
     case pass = "PASS"
     /// Unexpected traffic got through, or a required flow is missing, partial or blocked.
     case fail = "FAIL"
-    /// The capture has flows, but none touches a monitored host: the site binds the wrong
-    /// addresses, or the capture was taken in the wrong place. Nothing was audited.
+    /// No flow touches a monitored host (the capture may hold other flows, or none): the site
+    /// binds the wrong addresses, or the capture was taken in the wrong place or time. Nothing
+    /// was audited.
     case noScope = "NO-SCOPE"
 }
 

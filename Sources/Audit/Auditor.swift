@@ -56,14 +56,12 @@ public final class Auditor {
 
     var extras: [UInt64: FlowExtras] = [:]
     var rules: [RuleAccumulator]
-    var groups: [GroupKey: GroupAccumulator] = [:]
-    var advisories: [String: Advisory] = [:]
+    var groups: UnexpectedGroups
+    var advisories: AdvisoryBook
     var inScopeFlows = 0
     var outOfScopeFlows = 0
     var outOfScopePackets: UInt64 = 0
     var oneSidedFlows = 0
-    /// Unexpected flows of groups beyond ``AuditConfiguration/maximumGroups``: counted, not listed.
-    var unlistedUnexpectedFlows = 0
     /// Link control flows (neighbour discovery, DHCP, ...) counted apart from the audit.
     var linkControl = LinkControlCounts()
     var malformed: [String: Int] = [:]
@@ -78,6 +76,8 @@ public final class Auditor {
         self.configuration = configuration
         self.names = NameTable(graceSeconds: policy.dnsGrace)
         self.rules = policy.rules.map { RuleAccumulator(rule: $0) }
+        self.groups = UnexpectedGroups(capacity: configuration.maximumGroups)
+        self.advisories = AdvisoryBook(capacity: configuration.maximumGroups)
         self.meter = FlowMeter(configuration: configuration.meter) { _ in }
         self.linkControl.audited = policy.policy.site?.auditLinkControl ?? false
         verdictCache.reserveCapacity(Self.verdictCacheCapacity)
@@ -260,7 +260,7 @@ public final class Auditor {
             return value
         }
         let group = groupKey(flow, verdict)
-        if policy.hasPreferAdvice {
+        if policy.isAvoided(ipProtocol: flow.protocolNumber, port: verdict.query.responderPort) {
             // Advice belongs to the rule file that gives it: only the systems whose rules allow
             // the flow (or, for an unexpected flow, whose roles its ends hold) advise on it.
             let prefers = policy.preferAdvisories(ipProtocol: flow.protocolNumber, port: verdict.query.responderPort,
@@ -345,37 +345,19 @@ public final class Auditor {
                     reference: references.joined(separator: ", "), evidence: evidence())
     }
 
-    /// Adds a flow to the advisory of its kind and flow group (one per kind and group, however
-    /// many rules or rule files would raise it); `detail` separates advisories of one group that
-    /// say different things (another TLS version, another SNI).
     func addAdvisory(_ kind: Advisory.Kind, group: GroupKey, detail: String, message: @autoclosure () -> String, reference: String?,
                      evidence: @autoclosure () -> FlowEvidence) {
-        let key = "\(kind.rawValue)|\(group.initiator)|\(group.responder)|\(group.protocolNumber)|\(group.port)|\(detail)"
-        if advisories[key] != nil {
-            advisories[key]!.flows += 1
-        } else if advisories.count >= configuration.maximumGroups {
-            return  // bounded like the unexpected groups: a hostile capture cannot grow it forever
-        } else {
-            advisories[key] = Advisory(kind: kind, message: message(), reference: reference, flows: 1, example: evidence())
-        }
+        advisories.add(kind, group: group, detail: detail, message: message(), reference: reference, evidence: evidence())
     }
 
     /// Adds an unexpected flow to its group; true when the group is new.
     @discardableResult
     func addUnexpected(_ flow: Flow, verdict: Verdict, match: MatchResult, evidence: () -> FlowEvidence) -> Bool {
-        let key = groupKey(flow, verdict)
-        if groups[key] != nil {
-            groups[key]!.add(flow, names: verdict.query)
-            return false
+        groups.add(groupKey(flow, verdict), flow, names: verdict.query) {
+            GroupAccumulator(flow, verdict: verdict, nearest: nearestRule(verdict), evidence: evidence(),
+                             initiatorRoles: policy.roleNames(match.initiatorRoles),
+                             responderRoles: policy.roleNames(match.responderRoles))
         }
-        guard groups.count < configuration.maximumGroups else {
-            unlistedUnexpectedFlows += 1
-            return false
-        }
-        groups[key] = GroupAccumulator(flow, verdict: verdict, nearest: nearestRule(verdict), evidence: evidence(),
-                                       initiatorRoles: policy.roleNames(match.initiatorRoles),
-                                       responderRoles: policy.roleNames(match.responderRoles))
-        return true
     }
 
     /// The unexpected group of a flow: its ends, protocol, the service port the verdict matched
@@ -386,7 +368,7 @@ public final class Auditor {
     }
 
     func groupNearest(_ flow: Flow, _ verdict: Verdict) -> String? {
-        groups[groupKey(flow, verdict)]?.nearest ?? nearestRule(verdict)
+        groups.groups[groupKey(flow, verdict)]?.nearest ?? nearestRule(verdict)
     }
 
     // MARK: Live hooks
@@ -438,15 +420,7 @@ public final class Auditor {
         for index in rules.indices {
             ruleResults.append(rules[index].result(policy: policy, index: index))
         }
-        var completedGroups: [UnexpectedGroup] = []
-        var attemptGroups: [UnexpectedGroup] = []
-        for (key, group) in groups {
-            let value = group.group(key)
-            if key.completed { completedGroups.append(value) } else { attemptGroups.append(value) }
-        }
-        let order: (UnexpectedGroup, UnexpectedGroup) -> Bool = {
-            ($0.initiator, $0.responder, $0.protocolNumber, $0.port ?? 0) < ($1.initiator, $1.responder, $1.protocolNumber, $1.port ?? 0)
-        }
+        let (completedGroups, attemptGroups) = groups.report()
         var decode = meter.statistics
         decode.peakActiveFlows = meter.statistics.peakActiveFlows
         return AuditReport(
@@ -454,11 +428,11 @@ public final class Auditor {
             systems: policy.policy.ruleSets.map { (system: $0.system, title: $0.title, file: $0.file) },
             inputs: inputs, policyFiles: policyFiles, policyWarnings: policyWarnings,
             rules: ruleResults,
-            unexpected: completedGroups.sorted(by: order), attempts: attemptGroups.sorted(by: order),
-            advisories: advisories.sorted { $0.key < $1.key }.map(\.value),
+            unexpected: completedGroups, attempts: attemptGroups,
+            advisories: advisories.sorted,
             documentNotes: policy.policy.ruleSets.flatMap { set in set.notes.map { (system: set.system, note: $0) } },
             inScopeFlows: inScopeFlows, outOfScopeFlows: outOfScopeFlows, outOfScopePackets: outOfScopePackets,
-            oneSidedFlows: oneSidedFlows, unlistedUnexpectedFlows: unlistedUnexpectedFlows, namesLearned: names.bindings.count, malformedMessages: malformed,
+            oneSidedFlows: oneSidedFlows, unlistedUnexpectedFlows: groups.unlistedFlows, namesLearned: names.bindings.count, malformedMessages: malformed,
             linkControl: linkControlCounts(), decode: decode, capture: capture)
     }
 
@@ -472,7 +446,7 @@ public final class Auditor {
 
     /// Re-matches unexpected groups with every name the capture taught by its end.
     func rematchUnexpected() {
-        for (key, group) in groups {
+        for (key, group) in groups.groups {
             let initiatorNames = names(of: key.initiator, from: group.firstSeen, to: group.lastSeen)
             let responderNames = Array(Set(names(of: key.responder, from: group.firstSeen, to: group.lastSeen) + group.responderNames)).sorted()
             guard initiatorNames != group.initiatorNames || responderNames != group.responderNames else { continue }
@@ -482,7 +456,7 @@ public final class Auditor {
             let match = policy.match(query)
             guard match.isAllowed else { continue }
             for allowed in match.allowed { rules[allowed.rule].absorb(group, completed: key.completed) }
-            groups[key] = nil
+            groups.groups[key] = nil
         }
     }
 }
@@ -513,164 +487,6 @@ struct VerdictKey: Hashable {
 struct CachedVerdict {
     var generation: Int
     var verdict: Auditor.Verdict
-}
-
-struct GroupKey: Hashable {
-    var initiator: IPAddress
-    var responder: IPAddress
-    var protocolNumber: UInt8
-    var port: UInt16
-    var completed: Bool
-    /// The flows' outermost VLAN id, -1 when untagged: the same tuple on two VLANs is two groups.
-    var vlan: Int32
-}
-
-struct GroupAccumulator {
-    var flows = 0
-    var packets: UInt64 = 0
-    var bytes: UInt64 = 0
-    var firstSeen: Int64
-    var lastSeen: Int64
-    var states: [String: Int] = [:]
-    var initiatorNames: [String]
-    var responderNames: [String]
-    var initiatorRoles: [String]
-    var responderRoles: [String]
-    var nearest: String?
-    var example: FlowEvidence
-    /// Community IDs of the group's first ``GroupAccumulator/listedCommunityIDs`` flows.
-    var communityIDs: [String] = []
-    var orientedByRule: Bool
-    var hasPorts: Bool
-    var protocolName: String
-
-    init(_ flow: Flow, verdict: Auditor.Verdict, nearest: String?, evidence: FlowEvidence,
-         initiatorRoles: [String], responderRoles: [String]) {
-        firstSeen = flow.firstTimestamp
-        lastSeen = flow.lastTimestamp
-        initiatorNames = verdict.query.initiatorNames
-        responderNames = verdict.query.responderNames
-        self.initiatorRoles = initiatorRoles
-        self.responderRoles = responderRoles
-        self.nearest = nearest
-        example = evidence
-        communityIDs = [evidence.communityID]
-        orientedByRule = flow.initiatorReason == .rule
-        hasPorts = flow.hasPorts || flow.protocolNumber == IPProtocolNumber.icmp || flow.protocolNumber == IPProtocolNumber.icmpv6
-        protocolName = flow.protocolName
-        add(flow, names: verdict.query)
-    }
-
-    /// Community IDs listed per group; the rest are counted (`flows`), and the group's `flows`
-    /// filter lists them all.
-    static let listedCommunityIDs = 100
-
-    mutating func add(_ flow: Flow, names: FlowQuery) {
-        if flows > 0 && communityIDs.count < Self.listedCommunityIDs { communityIDs.append(CommunityID.of(flow)) }
-        flows += 1
-        packets += flow.initiatorPackets + flow.responderPackets
-        bytes += flow.initiatorBytes + flow.responderBytes
-        firstSeen = min(firstSeen, flow.firstTimestamp)
-        lastSeen = max(lastSeen, flow.lastTimestamp)
-        states[flow.state.name, default: 0] += 1
-        for name in names.initiatorNames where !initiatorNames.contains(name) && initiatorNames.count < 16 { initiatorNames.append(name) }
-        for name in names.responderNames where !responderNames.contains(name) && responderNames.count < 16 { responderNames.append(name) }
-        if flow.initiatorReason == .rule { orientedByRule = true }
-    }
-
-    func group(_ key: GroupKey) -> UnexpectedGroup {
-        UnexpectedGroup(initiator: key.initiator, responder: key.responder, protocolName: protocolName,
-                        protocolNumber: key.protocolNumber, port: hasPorts ? key.port : nil,
-                        initiatorNames: initiatorNames.sorted(), responderNames: responderNames.sorted(),
-                        initiatorRoles: initiatorRoles, responderRoles: responderRoles, flows: flows, packets: packets,
-                        bytes: bytes, firstSeen: firstSeen, lastSeen: lastSeen, states: states, nearestRule: nearest,
-                        example: example, communityIDs: communityIDs, vlan: key.vlan >= 0 ? UInt16(truncatingIfNeeded: key.vlan) : nil,
-                        orientedByRule: orientedByRule)
-    }
-}
-
-struct RuleAccumulator {
-    let rule: PolicyRule
-    var completed = 0
-    var attempted = 0
-    var unanswered = 0
-    var oneSided = 0
-    var bytes: UInt64 = 0
-    var firstSeen: Int64?
-    var lastSeen: Int64?
-    var example: FlowEvidence?
-    var blockedExamples: [FlowEvidence] = []
-    /// Community IDs of the first refused or unanswered attempts.
-    var blockedCommunityIDs: [String] = []
-    var hostsSeen: Set<IPAddress> = []
-    var announced = false
-
-    init(rule: PolicyRule) { self.rule = rule }
-
-    mutating func add(_ flow: Flow, evidence: () -> FlowEvidence, completed isCompleted: Bool, unanswered isUnanswered: Bool) {
-        bytes += flow.initiatorBytes + flow.responderBytes
-        firstSeen = min(firstSeen ?? flow.firstTimestamp, flow.firstTimestamp)
-        lastSeen = max(lastSeen ?? flow.lastTimestamp, flow.lastTimestamp)
-        if isCompleted || isUnanswered {
-            if isCompleted { completed += 1 } else { unanswered += 1 }
-            if flow.looksOneSided { oneSided += 1 }
-            if example == nil || (isCompleted && example?.state == "unanswered") { example = evidence() }
-            if hostsSeen.count < 4096 { hostsSeen.insert(flow.initiator) }
-        } else {
-            attempted += 1
-            if blockedExamples.count < 3 { blockedExamples.append(evidence()) }
-            if blockedCommunityIDs.count < GroupAccumulator.listedCommunityIDs { blockedCommunityIDs.append(evidence().communityID) }
-        }
-    }
-
-    mutating func absorb(_ group: GroupAccumulator, completed isCompleted: Bool) {
-        bytes += group.bytes
-        firstSeen = min(firstSeen ?? group.firstSeen, group.firstSeen)
-        lastSeen = max(lastSeen ?? group.lastSeen, group.lastSeen)
-        if isCompleted {
-            completed += group.flows
-            if example == nil { example = group.example }
-            hostsSeen.insert(group.example.initiator)
-        } else {
-            attempted += group.flows
-            if blockedExamples.count < 3 { blockedExamples.append(group.example) }
-            for id in group.communityIDs where blockedCommunityIDs.count < GroupAccumulator.listedCommunityIDs { blockedCommunityIDs.append(id) }
-        }
-    }
-
-    func result(policy: CompiledPolicy, index: Int) -> RuleResult {
-        let r = rule.rule
-        var status: RuleStatus
-        var missing: [String] = []
-        var notes: [String] = []
-        if rule.isUnbound {
-            status = .unbound
-            notes.append("no binding for role\(rule.unboundRoles.count == 1 ? "" : "s") \(rule.unboundRoles.joined(separator: ", "))")
-        } else if completed + unanswered > 0 {
-            status = .observed
-            // `each` counts hosts, not addresses: a machine that showed the flow on any of its
-            // addresses has shown it. Only a required rule can be partial.
-            if r.each, r.required, case .hosts(let hosts) = policy.eachHosts(rule: index) {
-                missing = hosts.filter { !$0.addresses.contains(where: hostsSeen.contains) }.map(\.name)
-                if !missing.isEmpty { status = .partial }
-            }
-        } else if attempted > 0 {
-            status = .blocked
-        } else {
-            status = r.required ? .missing : .notSeen
-        }
-        if unanswered > 0 && completed == 0 { notes.append("no reply seen (a one-way service, or replies dropped)") }
-        if oneSided > 0 { notes.append("\(oneSided) flow\(oneSided == 1 ? "" : "s") seen in one direction only (one-sided capture, not blocked)") }
-        if let chosen = rule.chosen { notes.append("site chose \(chosen)") }
-        return RuleResult(
-            qualifiedID: r.qualifiedID, system: r.system, purpose: r.purpose, ref: r.ref, required: r.required,
-            each: r.each, from: r.from, to: r.to, services: rule.effectiveServices.map(\.description),
-            direction: r.direction.rawValue, status: status, completedFlows: completed, attemptedFlows: attempted,
-            unansweredFlows: unanswered, oneSidedFlows: oneSided, bytes: bytes, firstSeen: firstSeen, lastSeen: lastSeen,
-            example: example, blockedExamples: blockedExamples, blockedCommunityIDs: blockedCommunityIDs,
-            hostsSeen: hostsSeen.sorted(), hostsMissing: missing,
-            notes: notes)
-    }
 }
 
 extension Auditor {

@@ -103,8 +103,11 @@ public enum AuditText {
             : "exit \(exitStatus): --fail-on \(failing.map(\.rawValue).joined(separator: ","))"
         switch report.verdict {
         case .noScope:
-            out += paint.red("NO-SCOPE") + ": the capture has \(report.outOfScopeFlows) flow\(report.outOfScopeFlows == 1 ? "" : "s"), but none touches a monitored host of the site: "
-                + "nothing was audited. Check the site's addresses and where the capture was taken (\(exitText))\n"
+            let other = report.outOfScopeFlows + report.linkControl.totalFlows
+            out += paint.red("NO-SCOPE") + ": "
+                + (other > 0 ? "the capture has \(other) flow\(other == 1 ? "" : "s"), but none touches a monitored host of the site"
+                             : "the capture has no flow at all")
+                + ": nothing was audited. Check the site's addresses and where and when the capture was taken (\(exitText))\n"
         case .fail:
             let what = [(counts[.unexpected] ?? 0, "unexpected"), (counts[.missing] ?? 0, "missing or partial"),
                         (counts[.blocked] ?? 0, "blocked")].filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }

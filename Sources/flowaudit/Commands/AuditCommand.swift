@@ -119,8 +119,8 @@ struct AuditCommand: ParsableCommand {
             each flow when it ends: allowed by which rules, unexpected, or out of scope. Reports \
             every rule's status (observed, blocked, missing, partial, unbound), unexpected flows and \
             attempts, and advisories. The verdict is FAIL when unexpected traffic got through or a \
-            required rule is missing, partial or blocked, and NO-SCOPE when the capture has flows but \
-            none touches a monitored host. Exit status: 0 when nothing in --fail-on was found, 1 when \
+            required rule is missing, partial or blocked, and NO-SCOPE when no flow touches a monitored \
+            host (nothing was audited). Exit status: 0 when nothing in --fail-on was found, 1 when \
             something was, 2 for a usage error, an input that could not be read at all or a report \
             that could not be written (the report is still written for what could be read), 3 when \
             the report is INCOMPLETE: a capture cut short or unreadable from some record on was \
