@@ -363,8 +363,12 @@ public final class Auditor {
     /// The unexpected group of a flow: its ends, protocol, the service port the verdict matched
     /// on (0 for protocols without one), and whether it got through.
     func groupKey(_ flow: Flow, _ verdict: Verdict) -> GroupKey {
-        GroupKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber,
-                 port: verdict.query.responderPort, completed: flow.gotThrough, vlan: flow.vlan)
+        // A connectionless flow that got no reply went out as far as the capture can tell (a
+        // one-way service such as syslog sends just that): unexpected, not a refused attempt,
+        // unless an ICMP error refused it.
+        let (completed, unanswered) = Self.counts(flow)
+        return GroupKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber,
+                        port: verdict.query.responderPort, completed: completed || unanswered, vlan: flow.vlan)
     }
 
     func groupNearest(_ flow: Flow, _ verdict: Verdict) -> String? {

@@ -128,18 +128,17 @@ public enum AuditJSON {
         var o = JSONObject()
         o.bool("audited", c.audited)
         o.number("flows", c.totalFlows)
-        o.number("packets", c.totalPackets)
+        o.number("packets", c.totalPackets &+ c.arpFrames &+ c.lldpFrames &+ c.llcFrames)
+        // Packets by kind; frames that carry no IP (ARP, LLDP, LLC) are kinds of their own.
         var kinds = JSONObject()
-        for kind in c.flows.keys.sorted() {
-            var k = JSONObject()
-            k.number("flows", c.flows[kind] ?? 0)
-            k.number("packets", c.packets[kind] ?? 0)
-            kinds.raw(kind.rawValue, k.finish())
-        }
+        for kind in c.flows.keys.sorted() { kinds.number(kind.rawValue, c.packets[kind] ?? 0) }
+        if c.arpFrames > 0 { kinds.number("arp", c.arpFrames) }
+        if c.lldpFrames > 0 { kinds.number("lldp", c.lldpFrames) }
+        if c.llcFrames > 0 { kinds.number("llc", c.llcFrames) }
         o.raw("by_kind", kinds.finish())
-        o.number("arp_frames", c.arpFrames)
-        o.number("lldp_frames", c.lldpFrames)
-        o.number("llc_frames", c.llcFrames)
+        var flows = JSONObject()
+        for kind in c.flows.keys.sorted() { flows.number(kind.rawValue, c.flows[kind] ?? 0) }
+        o.raw("flows_by_kind", flows.finish())
         return o.finish()
     }
 }
