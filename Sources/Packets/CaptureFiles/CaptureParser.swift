@@ -90,6 +90,31 @@ struct CaptureParser {
         return nil
     }
 
+    /// The earliest timestamp a packet keeps: 1970-01-01T00:00:00Z.
+    static let earliestTimestamp: Int64 = 0
+    /// The latest timestamp a packet keeps: 2106-02-07T06:28:15.999999999Z, the end of pcap's
+    /// 32-bit seconds. Inside [earliest, latest], adding any timeout, TTL (32-bit seconds) or
+    /// grace period of the pipeline stays far from `Int64.max`.
+    static let latestTimestamp: Int64 = Int64(UInt32.max) * 1_000_000_000 + 999_999_999
+
+    /// `timestamp` clamped into [``earliestTimestamp``, ``latestTimestamp``]; a clamped one is
+    /// counted, and the first of the input is reported with the offset of its record or block.
+    @inline(__always)
+    mutating func clamp(_ timestamp: Int64, at offset: Int64) -> Int64 {
+        if timestamp >= Self.earliestTimestamp && timestamp <= Self.latestTimestamp { return timestamp }
+        summary.clampedTimestamps += 1
+        if summary.clampedTimestamps == 1 {
+            warn(.timestampOutOfRange(path: path, offset: offset, nanoseconds: timestamp))
+        }
+        return timestamp < Self.earliestTimestamp ? Self.earliestTimestamp : Self.latestTimestamp
+    }
+
+    /// Reports a block whose length is sound but whose content is not, which the walk skips.
+    mutating func skipBlock(at offset: Int64, reason: String) {
+        summary.skippedBlocks += 1
+        warn(.skippedBlock(path: path, offset: offset, reason: reason))
+    }
+
     // MARK: - pcap
 
     /// Reads the 24-byte pcap file header at the start of `view` (the caller checked its length).
@@ -185,8 +210,10 @@ struct CaptureParser {
             let seconds = Int64(view.uint32(at: offset, bigEndian: bigEndian))
             let fraction = Int64(view.uint32(at: offset + 4, bigEndian: bigEndian))
             // seconds < 2^32 and fraction < 2^32: the sum stays below 2^63.
+            var timestamp = seconds &* 1_000_000_000 &+ fraction &* scale
+            if timestamp > Self.latestTimestamp { timestamp = clamp(timestamp, at: base + Int64(offset)) }
             packets.append(CapturedPacket(
-                timestamp: seconds &* 1_000_000_000 &+ fraction &* scale,
+                timestamp: timestamp,
                 capturedLength: capturedLength, originalLength: originalLength, linkType: linkType,
                 interface: 0, dataOffset: offset + 16, fileOffset: base + Int64(offset)))
             captured += Int64(capturedLength)
@@ -285,17 +312,22 @@ struct CaptureParser {
                 let capturedLength = Int(view.uint32(at: offset + 20, bigEndian: order))
                 let originalLength = Int(view.uint32(at: offset + 24, bigEndian: order))
                 let room = blockLength - 32
+                // The block's own length is sound, so the next block is found: a bad field only
+                // costs this block (reported), not the rest of the file.
                 guard capturedLength <= room else {
-                    return .failed(.badRecordLength(
-                        path: path, offset: at, length: UInt64(capturedLength),
-                        reason: "\(obsolete ? "packet block" : "enhanced packet block") captured length \(capturedLength) "
-                            + "exceeds the block's \(room) bytes of packet data"))
+                    skipBlock(at: at, reason: "\(obsolete ? "packet block" : "enhanced packet block") captured length "
+                        + "\(capturedLength) exceeds the block's \(room) bytes of packet data")
+                    offset += blockLength
+                    continue
                 }
                 guard Int(interface) < sectionInterfaces.count else {
-                    return .failed(.unknownInterface(path: path, offset: at, interface: interface))
+                    skipBlock(at: at, reason: "packet block names interface \(interface), which no Interface Description "
+                        + "Block of its section declares")
+                    offset += blockLength
+                    continue
                 }
                 let described = sectionInterfaces[Int(interface)]
-                let timestamp = described.scale.nanoseconds(UInt64(high) << 32 | UInt64(low))
+                let timestamp = clamp(described.scale.nanoseconds(UInt64(high) << 32 | UInt64(low)), at: at)
                 previousTimestamp = timestamp
                 packets.append(CapturedPacket(
                     timestamp: timestamp, capturedLength: capturedLength, originalLength: originalLength,
@@ -305,7 +337,9 @@ struct CaptureParser {
                 original += Int64(originalLength)
             case BlockType.simplePacket:
                 guard let described = sectionInterfaces.first else {
-                    return .failed(.unknownInterface(path: path, offset: at, interface: 0))
+                    skipBlock(at: at, reason: "simple packet block before any Interface Description Block of its section")
+                    offset += blockLength
+                    continue
                 }
                 let originalLength = Int(view.uint32(at: offset + 8, bigEndian: order))
                 var capturedLength = min(originalLength, blockLength - 16)
