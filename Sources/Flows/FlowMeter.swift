@@ -499,6 +499,9 @@ public struct FlowMeter {
     mutating func fragmentPorts(timestamp: Int64) -> (UInt16, UInt16)? {
         let key = FragmentKey(source: decoded.source, destination: decoded.destination,
                               identification: decoded.fragmentID, protocolNumber: decoded.ipProtocol)
+        // The configuration is a public var: follow changes made after init.
+        fragments.maximumEntries = max(1, configuration.maximumFragmentEntries)
+        fragments.timeout = max(0, configuration.fragmentTimeout)
         defer {
             statistics.fragments = fragments.statistics
             statistics.unmatchedFragments = fragments.statistics.unmatchedFragments

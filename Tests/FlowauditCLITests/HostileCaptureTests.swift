@@ -19,6 +19,32 @@ struct HostileCaptureTests {
         [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
     }
 
+    /// A rule file (the app server 10.1.0.10 must reach `c7.example` on tcp/443) and a site
+    /// binding for it in `folder`; returns the site's path.
+    static func writePolicy(in folder: URL) throws -> String {
+        let rules = """
+        system: demo
+        title: Demo
+        source: Demo requirements
+        roles:
+          app: { description: App server, monitored: true }
+          license: { description: License server, names: [c7.example] }
+        rules:
+          - id: license
+            purpose: License check
+            from: app
+            to: license
+            services: [tcp/443]
+            required: true
+            ref: "row 1"
+        """
+        try rules.write(to: folder.appendingPathComponent("demo.yaml"), atomically: true, encoding: .utf8)
+        let site = folder.appendingPathComponent("site.yaml")
+        try "site: hostile\nrules: [demo.yaml]\nroles:\n  app: [10.1.0.10, 10.1.0.1, 10.7.0.0/24]\n"
+            .write(to: site, atomically: true, encoding: .utf8)
+        return site.path
+    }
+
     static func inputs(_ result: CLIResult) throws -> [[String: Any]] {
         try #require(try result.json()["inputs"] as? [[String: Any]])
     }
@@ -71,6 +97,15 @@ struct HostileCaptureTests {
         #expect(text.status == 0, "stderr: \(text.stderr)")
         #expect(text.stdout.contains("2106-02-07T06:28:15.999999Z"), "stdout: \(text.stdout)")
         #expect(text.stdout.contains("1970-01-01T00:00:00.000000Z"), "stdout: \(text.stdout)")
+        // And the audit, whose report formats first and last times of every group.
+        let site = try Self.writePolicy(in: folder)
+        for format in ["json", "text"] {
+            let audit = try CLI.run("flowaudit", ["audit", path, "--site", site, "--format", format, "--digest", "none"])
+            #expect(audit.status == 1, "\(format) stderr: \(audit.stderr)")  // unexpected flows and a missing rule
+            for address in ["10.1.0.2", "10.1.0.3", "10.1.0.4", "10.7.1.1", "10.7.1.4"] {
+                #expect(audit.stdout.contains(address), "\(format) report lacks \(address)")
+            }
+        }
     }
 
     /// Four small conversations on other hosts, starting at `time`.
@@ -172,25 +207,7 @@ struct HostileCaptureTests {
     func dnsResponseWithThousandsOfAliases() throws {
         let folder = try CLI.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let rules = """
-        system: demo
-        title: Demo
-        source: Demo requirements
-        roles:
-          app: { description: App server, monitored: true }
-          license: { description: License server, names: [c7.example] }
-        rules:
-          - id: license
-            purpose: License check
-            from: app
-            to: license
-            services: [tcp/443]
-            required: true
-            ref: "row 1"
-        """
-        try rules.write(to: folder.appendingPathComponent("demo.yaml"), atomically: true, encoding: .utf8)
-        try "site: hostile\nrules: [demo.yaml]\nroles:\n  app: [10.1.0.10]\n"
-            .write(to: folder.appendingPathComponent("site.yaml"), atomically: true, encoding: .utf8)
+        let site = try Self.writePolicy(in: folder)
         let app = IPAddress("10.1.0.10")!, resolver = IPAddress("10.1.0.53")!
         let aliases = 1_800, addresses = 1_800
         var answers: [DNSPayload.Record] = (0..<aliases).map { .cname("c\($0).example", "t.example") }
@@ -208,8 +225,7 @@ struct HostileCaptureTests {
         }
         frames += c.tcpSession(client: Endpoint(app, 40002), server: Endpoint(licenseAddress, 443), at: Self.start + 10 * Self.second)
         let path = try FlowsCommandTests.write(FlowsCommandTests.pcap(TimedFrame.merge([frames])), "dns-aliases.pcap", in: folder)
-        let result = try CLI.run("flowaudit", ["audit", path, "--site", folder.appendingPathComponent("site.yaml").path,
-                                               "--format", "json", "--digest", "none"])
+        let result = try CLI.run("flowaudit", ["audit", path, "--site", site, "--format", "json", "--digest", "none"])
         let json = try result.json()
         // The name reached the license server through the alias chain: the rule is observed.
         let rulesOut = try #require(json["rules"] as? [[String: Any]])
