@@ -106,7 +106,8 @@ public struct CaptureFileSummary: Sendable, Equatable {
     public var clampedTimestamps: Int
     /// Blocks with a sound length but unusable content (a packet naming an undeclared interface,
     /// a simple packet block before any interface, a captured length beyond the block), skipped
-    /// with a warning each.
+    /// with a warning each; also each run of corrupt bytes skipped after a block with an
+    /// impossible length, up to the next sound block.
     public var skippedBlocks: Int
 
     /// The most warnings a summary lists.

@@ -21,13 +21,17 @@ public enum CaptureFileWarning: Equatable, Sendable {
     /// A block whose length is sound but whose content is unusable was skipped; reading went on
     /// with the next block.
     case skippedBlock(path: String, offset: Int64, reason: String)
+    /// A pcapng block at `offset` had an impossible length (`problem`); the bytes up to the next
+    /// sound block, at `resumedAt`, were skipped and reading went on from there.
+    case resynchronised(path: String, offset: Int64, resumedAt: Int64, problem: String)
 
     /// The input the warning is about.
     public var path: String {
         switch self {
         case .truncatedRecord(let path, _, _, _), .unusualVersion(let path, _, _),
              .reservedLinkTypeBits(let path, _), .unusualSectionVersion(let path, _, _, _),
-             .optionOverrun(let path, _, _), .timestampOutOfRange(let path, _, _), .skippedBlock(let path, _, _):
+             .optionOverrun(let path, _, _), .timestampOutOfRange(let path, _, _), .skippedBlock(let path, _, _),
+             .resynchronised(let path, _, _, _):
             return path
         }
     }
@@ -56,6 +60,9 @@ extension CaptureFileWarning: CustomStringConvertible {
                 + "(extreme if_tsresol or if_tsoffset?); clamped, as are later ones"
         case .skippedBlock(_, let offset, let reason):
             return "\(name): byte \(offset): \(reason); block skipped"
+        case .resynchronised(_, let offset, let resumedAt, let problem):
+            return "\(name): byte \(offset): \(problem); skipped \(resumedAt - offset) bytes to the next sound block, "
+                + "at byte \(resumedAt)"
         }
     }
 }

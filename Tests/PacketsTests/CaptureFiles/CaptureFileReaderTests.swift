@@ -171,23 +171,38 @@ import Testing
         (UInt32(136), "enhanced packet block length 136 disagrees with its trailing length 6"),  // reads the next block's type
     ])
     func corruptBlockLength(length: UInt32, reason: String) throws {
+        // The middle block's length is impossible: reported, and the walk resumes at the next
+        // sound block (the third, at 312).
         var bytes = Self.threeBlocks()
         Self.patch32(&bytes, at: 180 + 4, length)
         let (result, summary) = readAll(bytes: bytes, name: "x.pcapng")
-        #expect(result.packets.count == 1)
-        let error = CaptureFileError.badRecordLength(path: "x.pcapng", offset: 180, length: UInt64(length), reason: reason)
-        #expect(result.error == error)
-        #expect(summary?.error == error)
-        #expect(error.description == "x.pcapng: byte 180: \(reason)")
+        #expect(result.error == nil)
+        #expect(result.packets.count == 2)
+        let warning = CaptureFileWarning.resynchronised(path: "x.pcapng", offset: 180, resumedAt: 312, problem: reason)
+        #expect(summary?.warnings == [warning])
+        #expect(summary?.skippedBlocks == 1)
+        #expect(warning.description == "x.pcapng: byte 180: \(reason); skipped 132 bytes to the next sound block, at byte 312")
+
+        // The last block's length is impossible: no sound block follows, so it ends the input
+        // as an error, after the packets before it.
+        var last = Self.threeBlocks()
+        Self.patch32(&last, at: 312 + 4, length == 136 ? 128 : length)
+        let (cut, cutSummary) = readAll(bytes: last, name: "x.pcapng")
+        #expect(cut.packets.count == 2)
+        #expect(cut.error?.offset == 312)
+        #expect(cutSummary?.error == cut.error)
+        #expect(cut.error != nil)
     }
 
     @Test func unknownBlockShorterThanAnyBlock() {
         var bytes = Self.threeBlocks()
         Self.patch32(&bytes, at: 180, 0x0BAD)
         Self.patch32(&bytes, at: 184, 8)
-        let (result, _) = readAll(bytes: bytes, name: "x.pcapng")
-        #expect(result.error == .badRecordLength(path: "x.pcapng", offset: 180, length: 8, reason: "block length 8 is less than the minimum 12"))
-        #expect(result.packets.count == 1)
+        let (result, summary) = readAll(bytes: bytes, name: "x.pcapng")
+        #expect(result.error == nil)
+        #expect(summary?.warnings == [.resynchronised(path: "x.pcapng", offset: 180, resumedAt: 312,
+                                                      problem: "block length 8 is less than the minimum 12")])
+        #expect(result.packets.count == 2)
     }
 
     // A block whose length is sound but whose content is not costs that block only: it is
