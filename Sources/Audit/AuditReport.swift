@@ -137,9 +137,12 @@ public struct RuleResult: Sendable {
     /// One completed flow, and up to three refused attempts.
     public var example: FlowEvidence?
     public var blockedExamples: [FlowEvidence]
-    /// For `each` rules: hosts that showed the flow, and hosts that did not.
+    /// Community IDs of the first 100 refused or unanswered attempts (``attemptedFlows`` counts all).
+    public var blockedCommunityIDs: [String]
+    /// For `each` rules: addresses that showed the flow, and the hosts that did not (by their
+    /// site name: a `hosts:` machine or a static name, else the address).
     public var hostsSeen: [IPAddress]
-    public var hostsMissing: [IPAddress]
+    public var hostsMissing: [String]
     /// Unbound roles, or other remarks.
     public var notes: [String]
 }
@@ -166,11 +169,30 @@ public struct UnexpectedGroup: Sendable {
     /// The nearest rule, in words ("matches arksspr/smtp-otp but for port 2525").
     public var nearestRule: String?
     public var example: FlowEvidence
+    /// Community IDs of the group's first 100 flows (``flows`` counts all of them).
+    public var communityIDs: [String]
+    /// The flows' outermost 802.1Q VLAN id.
+    public var vlan: UInt16?
     /// True when the group's flows were oriented by the rules (first seen mid-stream).
     public var orientedByRule: Bool
 
     /// `tcp/443`, `icmp/8`, `ip/50`.
     public var service: String { port.map { "\(protocolName)/\($0)" } ?? protocolName }
+
+    /// A capture filter (BPF, as tcpdump, tshark, Wireshark's capture filter and `flowaudit flows
+    /// --filter` take it) that selects the group's packets, to list every flow of the group.
+    public var filter: String {
+        var parts = ["host \(initiator)", "host \(responder)"]
+        switch protocolNumber {
+        case 6, 17:
+            parts.append(port.map { "\(protocolName) port \($0)" } ?? protocolName)
+        case 1: parts.append("icmp")
+        case 58: parts.append("icmp6")
+        default: parts.append("\(initiator.isIPv4 ? "ip" : "ip6") proto \(protocolNumber)")
+        }
+        if let vlan { parts.insert("vlan \(vlan)", at: 0) }
+        return parts.joined(separator: " and ")
+    }
 }
 
 /// Something the document discourages that traffic showed.
@@ -203,6 +225,8 @@ public enum FindingCategory: String, Sendable, CaseIterable {
     /// Rules whose flows were all refused.
     case blocked
     case advisory
+    /// The capture has flows but none in scope (``Verdict/noScope``).
+    case noScope = "no-scope"
 }
 
 /// One input as the evidence manifest lists it.
@@ -261,6 +285,8 @@ public struct AuditReport: Sendable {
     public var nameTable = NameTableStatistics()
     /// Application-layer messages that could not be parsed, by reason key.
     public var malformedMessages: [String: Int]
+    /// Link control traffic, counted apart (or audited, when the site asks).
+    public var linkControl: LinkControlCounts
     public var decode: FlowMeterStatistics
     /// Live capture only: libpcap's counts.
     public var capture: LiveCaptureCounts?
@@ -273,8 +299,31 @@ public struct AuditReport: Sendable {
         counts[.missing] = rules.filter { $0.status == .missing || $0.status == .partial }.count
         counts[.blocked] = rules.filter { $0.status == .blocked }.count
         counts[.advisory] = advisories.count
+        counts[.noScope] = verdict == .noScope ? 1 : 0
         return counts
     }
+
+    /// The verdict, from the findings alone (``FindingCategory`` and `--fail-on` decide only
+    /// the exit status).
+    public var verdict: Verdict {
+        // Nothing in scope means nothing was audited: never a pass, whatever else the capture held.
+        if inScopeFlows == 0 { return .noScope }
+        let failing = !unexpected.isEmpty || rules.contains { $0.status == .missing || $0.status == .partial || $0.status == .blocked }
+        return failing ? .fail : .pass
+    }
+}
+
+/// What an audit concludes.
+public enum Verdict: String, Sendable {
+    /// No unexpected completed flow, no required rule missing or partial, no rule blocked.
+    /// Refused unexpected attempts and advisories may still be listed.
+    case pass = "PASS"
+    /// Unexpected traffic got through, or a required flow is missing, partial or blocked.
+    case fail = "FAIL"
+    /// No flow touches a monitored host (the capture may hold other flows, or none): the site
+    /// binds the wrong addresses, or the capture was taken in the wrong place or time. Nothing
+    /// was audited.
+    case noScope = "NO-SCOPE"
 }
 
 /// Packets libpcap received and dropped during a live capture.

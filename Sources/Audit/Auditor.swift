@@ -56,14 +56,14 @@ public final class Auditor {
 
     var extras: [UInt64: FlowExtras] = [:]
     var rules: [RuleAccumulator]
-    var groups: [GroupKey: GroupAccumulator] = [:]
-    var advisories: [String: Advisory] = [:]
+    var groups: UnexpectedGroups
+    var advisories: AdvisoryBook
     var inScopeFlows = 0
     var outOfScopeFlows = 0
     var outOfScopePackets: UInt64 = 0
     var oneSidedFlows = 0
-    /// Unexpected flows of groups beyond ``AuditConfiguration/maximumGroups``: counted, not listed.
-    var unlistedUnexpectedFlows = 0
+    /// Link control flows (neighbour discovery, DHCP, ...) counted apart from the audit.
+    var linkControl = LinkControlCounts()
     var malformed: [String: Int] = [:]
     /// Flows reported live as unexpected at their start (id -> nearest rule text).
     var liveUnexpected: Set<UInt64> = []
@@ -76,7 +76,10 @@ public final class Auditor {
         self.configuration = configuration
         self.names = NameTable(graceSeconds: policy.dnsGrace)
         self.rules = policy.rules.map { RuleAccumulator(rule: $0) }
+        self.groups = UnexpectedGroups(capacity: configuration.maximumGroups)
+        self.advisories = AdvisoryBook(capacity: configuration.maximumGroups)
         self.meter = FlowMeter(configuration: configuration.meter) { _ in }
+        self.linkControl.audited = policy.policy.site?.auditLinkControl ?? false
         verdictCache.reserveCapacity(Self.verdictCacheCapacity)
         for binding in policy.policy.site?.names ?? [] {
             for address in binding.addresses {
@@ -96,8 +99,8 @@ public final class Auditor {
     // MARK: Running
 
     /// Audits capture files (`-` for standard input) as one continuous capture.
-    public func run(paths: [String]) -> [InputReport] {
-        CaptureRun.run(paths: paths, meter: &meter)
+    public func run(paths: [String], reading: CaptureRun.Reading = CaptureRun.Reading()) -> [InputReport] {
+        CaptureRun.run(paths: paths, meter: &meter, reading: reading)
     }
 
     /// Feeds one batch from any packet source (a live capture).
@@ -130,7 +133,8 @@ public final class Auditor {
                 switch try TLSHello.parse(payload) {
                 case .client(let hello):
                     var entry = extras[flow.id] ?? FlowExtras()
-                    if let name = hello.serverName { entry.serverName = name }
+                    // An SNI that is an address literal (RFC 6066 forbids it) names nothing.
+                    if let name = hello.serverName.flatMap(HostHeader.name) { entry.serverName = name }
                     entry.offeredTLS = hello.highestVersion.rawValue
                     extras[flow.id] = entry
                 case .server(let hello):
@@ -143,7 +147,7 @@ public final class Auditor {
                 if error != .incomplete { malformed[error.rawValue, default: 0] += 1 }
             }
         } else if fromInitiator, first >= 0x41, first <= 0x5A {
-            if let head = try? HTTPRequestHead.parse(payload), let host = head.host {
+            if let head = try? HTTPRequestHead.parse(payload), let host = head.host.flatMap(HostHeader.name) {
                 var entry = extras[flow.id] ?? FlowExtras()
                 entry.httpHost = host
                 extras[flow.id] = entry
@@ -200,14 +204,16 @@ public final class Auditor {
         // Flows whose ends have no names are decided by addresses alone: the same tuple gets the
         // same verdict until a name is learned, so it is decided once and cached.
         let cacheable = initiatorNames.isEmpty && responderNames.isEmpty
-        let cacheKey = VerdictKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber, port: port)
+        let vlan: UInt16? = flow.vlan >= 0 ? UInt16(truncatingIfNeeded: flow.vlan) : nil
+        let cacheKey = VerdictKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber, port: port,
+                                  vlan: vlan ?? UInt16.max)
         if cacheable, let cached = verdictCache[cacheKey], cached.generation == names.generation {
             return cached.verdict
         }
-        let initiatorRoles = policy.roles(for: flow.initiator, names: initiatorNames)
-        let responderRoles = policy.roles(for: flow.responder, names: responderNames)
+        let initiatorRoles = policy.roles(for: flow.initiator, names: initiatorNames, vlan: vlan)
+        let responderRoles = policy.roles(for: flow.responder, names: responderNames, vlan: vlan)
         let query = FlowQuery(initiator: flow.initiator, responder: flow.responder, initiatorNames: initiatorNames,
-                              responderNames: responderNames, ipProtocol: flow.protocolNumber, responderPort: port)
+                              responderNames: responderNames, ipProtocol: flow.protocolNumber, responderPort: port, vlan: vlan)
         let inScope = policy.isInScope(initiatorRoles: initiatorRoles, responderRoles: responderRoles)
         let verdict: Verdict
         if inScope {
@@ -233,6 +239,11 @@ public final class Auditor {
 
     func flowEnded(_ flow: Flow) {
         let extra = extras.removeValue(forKey: flow.id)
+        if !linkControl.audited, let kind = LinkControlKind.of(flow) {
+            linkControl.add(kind, packets: flow.initiatorPackets &+ flow.responderPackets)
+            liveUnexpected.remove(flow.id)
+            return
+        }
         let verdict = verdict(flow, extra: extra)
         guard verdict.inScope, let match = verdict.match else {
             outOfScopeFlows += 1
@@ -250,16 +261,24 @@ public final class Auditor {
             cachedEvidence = value
             return value
         }
-        if let prefer = policy.preferAdvisory(ipProtocol: flow.protocolNumber, port: verdict.query.responderPort) {
-            let service = flow.hasPorts ? "\(flow.protocolName)/\(flow.responderPort)" : flow.protocolName
-            addAdvisory(.preferred, key: "prefer|\(prefer.qualifiedID)|\(flow.initiator)|\(flow.responder)",
-                        message: "\(service) from \(flow.initiator) to \(flow.responder): \(prefer.reason)",
-                        reference: prefer.qualifiedID, evidence: evidence())
+        let group = groupKey(flow, verdict)
+        if policy.hasPreferAdvice {
+            // Advice belongs to the rule file that gives it: only the systems whose rules allow
+            // the flow (or, for an unexpected flow, whose roles its ends hold) advise on it.
+            let prefers = policy.preferAdvisories(ipProtocol: flow.protocolNumber, port: verdict.query.responderPort,
+                                                  systems: policy.advisingSystems(match))
+            if !prefers.isEmpty {
+                let service = flow.hasPorts ? "\(flow.protocolName)/\(flow.responderPort)" : flow.protocolName
+                addAdvisory(.preferred, group: group, detail: "",
+                            message: "\(service) from \(flow.initiator) to \(flow.responder): "
+                                + prefers.map(\.reason).joined(separator: "; "),
+                            reference: prefers.map(\.qualifiedID).joined(separator: ", "), evidence: evidence())
+            }
         }
         if let serverName = extra?.serverName.map(NameTable.normalise) {
             let resolved = names.dnsNames(of: flow.responder, from: flow.firstTimestamp, to: flow.lastTimestamp)
             if !resolved.isEmpty && !resolved.contains(serverName) {
-                addAdvisory(.sniMismatch, key: "sni|\(flow.initiator)|\(flow.responder)|\(serverName)",
+                addAdvisory(.sniMismatch, group: group, detail: serverName,
                             message: "\(flow.initiator) asked \(flow.responder) for '\(serverName)' (SNI), but DNS answers named that address "
                                 + resolved.sorted().map { "'\($0)'" }.joined(separator: ", "),
                             reference: nil, evidence: evidence())
@@ -268,8 +287,8 @@ public final class Auditor {
         if match.isAllowed {
             for allowed in match.allowed {
                 recordRuleFlow(allowed.rule, flow: flow, evidence: evidence)
-                if extra != nil { checkTLS(flow, rule: allowed.rule, extra: extra, evidence: evidence()) }
             }
+            if extra != nil { checkTLS(flow, rules: match.allowed.map(\.rule), group: group, extra: extra, evidence: evidence) }
             if liveUnexpected.remove(flow.id) != nil {
                 onEvent?(.unexpectedFlowCleared(evidence(), rules: match.allowed.map { rules[$0.rule].rule.qualifiedID }))
             }
@@ -309,56 +328,49 @@ public final class Auditor {
         }
     }
 
-    func checkTLS(_ flow: Flow, rule index: Int, extra: FlowExtras?, evidence: FlowEvidence) {
+    /// One advisory per flow group when the TLS version is below the highest minimum of the
+    /// rules that allow the flow (each rule file's own minimum, or the site's).
+    func checkTLS(_ flow: Flow, rules indices: [Int], group: GroupKey, extra: FlowExtras?, evidence: () -> FlowEvidence) {
         guard let extra, let version = extra.chosenTLS ?? extra.offeredTLS else { return }
-        guard let minimum = policy.tlsMinimum(rule: index)?.wireValue ?? configuration.defaultTLSMinimum else { return }
-        guard version < minimum else { return }
-        let id = rules[index].rule.qualifiedID
+        var minimum: UInt16?
+        var references: [String] = []
+        for index in indices {
+            guard let value = policy.tlsMinimum(rule: index)?.wireValue ?? configuration.defaultTLSMinimum, version < value else { continue }
+            minimum = max(minimum ?? 0, value)
+            references.append(rules[index].rule.qualifiedID)
+        }
+        guard let minimum else { return }
         let how = extra.chosenTLS != nil ? "negotiated" : "offered at most"
         let name = TLSVersionText.name(version)
-        addAdvisory(.tlsBelowMinimum, key: "tls|\(id)|\(flow.initiator)|\(flow.responder)|\(version)",
+        addAdvisory(.tlsBelowMinimum, group: group, detail: String(version),
                     message: "\(name) \(how) between \(flow.initiator) and \(flow.responder) (minimum \(TLSVersionText.name(minimum)))",
-                    reference: id, evidence: evidence)
+                    reference: references.joined(separator: ", "), evidence: evidence())
     }
 
-    func addAdvisory(_ kind: Advisory.Kind, key: String, message: @autoclosure () -> String, reference: String?,
+    func addAdvisory(_ kind: Advisory.Kind, group: GroupKey, detail: String, message: @autoclosure () -> String, reference: String?,
                      evidence: @autoclosure () -> FlowEvidence) {
-        if advisories[key] != nil {
-            advisories[key]!.flows += 1
-        } else if advisories.count >= configuration.maximumGroups {
-            return  // bounded like the unexpected groups: a hostile capture cannot grow it forever
-        } else {
-            advisories[key] = Advisory(kind: kind, message: message(), reference: reference, flows: 1, example: evidence())
-        }
+        advisories.add(kind, group: group, detail: detail, message: message(), reference: reference, evidence: evidence())
     }
 
     /// Adds an unexpected flow to its group; true when the group is new.
     @discardableResult
     func addUnexpected(_ flow: Flow, verdict: Verdict, match: MatchResult, evidence: () -> FlowEvidence) -> Bool {
-        let key = groupKey(flow, verdict)
-        if groups[key] != nil {
-            groups[key]!.add(flow, names: verdict.query)
-            return false
+        groups.add(groupKey(flow, verdict), flow, names: verdict.query) {
+            GroupAccumulator(flow, verdict: verdict, nearest: nearestRule(verdict), evidence: evidence(),
+                             initiatorRoles: policy.roleNames(match.initiatorRoles),
+                             responderRoles: policy.roleNames(match.responderRoles))
         }
-        guard groups.count < configuration.maximumGroups else {
-            unlistedUnexpectedFlows += 1
-            return false
-        }
-        groups[key] = GroupAccumulator(flow, verdict: verdict, nearest: nearestRule(verdict), evidence: evidence(),
-                                       initiatorRoles: policy.roleNames(match.initiatorRoles),
-                                       responderRoles: policy.roleNames(match.responderRoles))
-        return true
     }
 
     /// The unexpected group of a flow: its ends, protocol, the service port the verdict matched
     /// on (0 for protocols without one), and whether it got through.
     func groupKey(_ flow: Flow, _ verdict: Verdict) -> GroupKey {
         GroupKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber,
-                 port: verdict.query.responderPort, completed: flow.gotThrough)
+                 port: verdict.query.responderPort, completed: flow.gotThrough, vlan: flow.vlan)
     }
 
     func groupNearest(_ flow: Flow, _ verdict: Verdict) -> String? {
-        groups[groupKey(flow, verdict)]?.nearest ?? nearestRule(verdict)
+        groups.groups[groupKey(flow, verdict)]?.nearest ?? nearestRule(verdict)
     }
 
     // MARK: Live hooks
@@ -370,6 +382,7 @@ public final class Auditor {
             return
         }
         meter.onFlowStart = { [unowned self] flow in
+            if !self.linkControl.audited, LinkControlKind.of(flow) != nil { return }
             let verdict = self.verdict(flow, extra: nil)
             guard verdict.inScope, let match = verdict.match, !match.isAllowed else { return }
             self.liveUnexpected.insert(flow.id)
@@ -377,6 +390,7 @@ public final class Auditor {
             self.onEvent?(.unexpectedFlowStarted(FlowEvidence(flow), nearestRule: nearest))
         }
         meter.onStateChange = { [unowned self] flow, _ in
+            if !self.linkControl.audited, LinkControlKind.of(flow) != nil { return }
             if self.liveUnexpected.contains(flow.id) {
                 self.onEvent?(.unexpectedFlowChanged(FlowEvidence(flow)))
                 return
@@ -408,15 +422,7 @@ public final class Auditor {
         for index in rules.indices {
             ruleResults.append(rules[index].result(policy: policy, index: index))
         }
-        var completedGroups: [UnexpectedGroup] = []
-        var attemptGroups: [UnexpectedGroup] = []
-        for (key, group) in groups {
-            let value = group.group(key)
-            if key.completed { completedGroups.append(value) } else { attemptGroups.append(value) }
-        }
-        let order: (UnexpectedGroup, UnexpectedGroup) -> Bool = {
-            ($0.initiator, $0.responder, $0.protocolNumber, $0.port ?? 0) < ($1.initiator, $1.responder, $1.protocolNumber, $1.port ?? 0)
-        }
+        let (completedGroups, attemptGroups) = groups.report()
         var decode = meter.statistics
         decode.peakActiveFlows = meter.statistics.peakActiveFlows
         return AuditReport(
@@ -424,26 +430,35 @@ public final class Auditor {
             systems: policy.policy.ruleSets.map { (system: $0.system, title: $0.title, file: $0.file) },
             inputs: inputs, policyFiles: policyFiles, policyWarnings: policyWarnings,
             rules: ruleResults,
-            unexpected: completedGroups.sorted(by: order), attempts: attemptGroups.sorted(by: order),
-            advisories: advisories.sorted { $0.key < $1.key }.map(\.value),
+            unexpected: completedGroups, attempts: attemptGroups,
+            advisories: advisories.sorted,
             documentNotes: policy.policy.ruleSets.flatMap { set in set.notes.map { (system: set.system, note: $0) } },
             inScopeFlows: inScopeFlows, outOfScopeFlows: outOfScopeFlows, outOfScopePackets: outOfScopePackets,
-            oneSidedFlows: oneSidedFlows, unlistedUnexpectedFlows: unlistedUnexpectedFlows, namesLearned: names.bindings.count, nameTable: names.statistics, malformedMessages: malformed,
-            decode: decode, capture: capture)
+            oneSidedFlows: oneSidedFlows, unlistedUnexpectedFlows: groups.unlistedFlows, namesLearned: names.bindings.count, nameTable: names.statistics, malformedMessages: malformed,
+            linkControl: linkControlCounts(), decode: decode, capture: capture)
+    }
+
+    func linkControlCounts() -> LinkControlCounts {
+        var counts = linkControl
+        counts.arpFrames = meter.statistics.arpFrames
+        counts.lldpFrames = meter.statistics.lldpFrames
+        counts.llcFrames = meter.statistics.llcFrames
+        return counts
     }
 
     /// Re-matches unexpected groups with every name the capture taught by its end.
     func rematchUnexpected() {
-        for (key, group) in groups {
+        for (key, group) in groups.groups {
             let initiatorNames = names(of: key.initiator, from: group.firstSeen, to: group.lastSeen)
             let responderNames = Array(Set(names(of: key.responder, from: group.firstSeen, to: group.lastSeen) + group.responderNames)).sorted()
             guard initiatorNames != group.initiatorNames || responderNames != group.responderNames else { continue }
             let query = FlowQuery(initiator: key.initiator, responder: key.responder, initiatorNames: initiatorNames,
-                                  responderNames: responderNames, ipProtocol: key.protocolNumber, responderPort: key.port)
+                                  responderNames: responderNames, ipProtocol: key.protocolNumber, responderPort: key.port,
+                                  vlan: key.vlan >= 0 ? UInt16(truncatingIfNeeded: key.vlan) : nil)
             let match = policy.match(query)
             guard match.isAllowed else { continue }
             for allowed in match.allowed { rules[allowed.rule].absorb(group, completed: key.completed) }
-            groups[key] = nil
+            groups.groups[key] = nil
         }
     }
 }
@@ -467,151 +482,13 @@ struct VerdictKey: Hashable {
     var responder: IPAddress
     var protocolNumber: UInt8
     var port: UInt16
+    /// The flow's VLAN id, or `UInt16.max` for an untagged flow.
+    var vlan: UInt16
 }
 
 struct CachedVerdict {
     var generation: Int
     var verdict: Auditor.Verdict
-}
-
-struct GroupKey: Hashable {
-    var initiator: IPAddress
-    var responder: IPAddress
-    var protocolNumber: UInt8
-    var port: UInt16
-    var completed: Bool
-}
-
-struct GroupAccumulator {
-    var flows = 0
-    var packets: UInt64 = 0
-    var bytes: UInt64 = 0
-    var firstSeen: Int64
-    var lastSeen: Int64
-    var states: [String: Int] = [:]
-    var initiatorNames: [String]
-    var responderNames: [String]
-    var initiatorRoles: [String]
-    var responderRoles: [String]
-    var nearest: String?
-    var example: FlowEvidence
-    var orientedByRule: Bool
-    var hasPorts: Bool
-    var protocolName: String
-
-    init(_ flow: Flow, verdict: Auditor.Verdict, nearest: String?, evidence: FlowEvidence,
-         initiatorRoles: [String], responderRoles: [String]) {
-        firstSeen = flow.firstTimestamp
-        lastSeen = flow.lastTimestamp
-        initiatorNames = verdict.query.initiatorNames
-        responderNames = verdict.query.responderNames
-        self.initiatorRoles = initiatorRoles
-        self.responderRoles = responderRoles
-        self.nearest = nearest
-        example = evidence
-        orientedByRule = flow.initiatorReason == .rule
-        hasPorts = flow.hasPorts || flow.protocolNumber == IPProtocolNumber.icmp || flow.protocolNumber == IPProtocolNumber.icmpv6
-        protocolName = flow.protocolName
-        add(flow, names: verdict.query)
-    }
-
-    mutating func add(_ flow: Flow, names: FlowQuery) {
-        flows += 1
-        packets += flow.initiatorPackets + flow.responderPackets
-        bytes += flow.initiatorBytes + flow.responderBytes
-        firstSeen = min(firstSeen, flow.firstTimestamp)
-        lastSeen = max(lastSeen, flow.lastTimestamp)
-        states[flow.state.name, default: 0] += 1
-        for name in names.initiatorNames where !initiatorNames.contains(name) && initiatorNames.count < 16 { initiatorNames.append(name) }
-        for name in names.responderNames where !responderNames.contains(name) && responderNames.count < 16 { responderNames.append(name) }
-        if flow.initiatorReason == .rule { orientedByRule = true }
-    }
-
-    func group(_ key: GroupKey) -> UnexpectedGroup {
-        UnexpectedGroup(initiator: key.initiator, responder: key.responder, protocolName: protocolName,
-                        protocolNumber: key.protocolNumber, port: hasPorts ? key.port : nil,
-                        initiatorNames: initiatorNames.sorted(), responderNames: responderNames.sorted(),
-                        initiatorRoles: initiatorRoles, responderRoles: responderRoles, flows: flows, packets: packets,
-                        bytes: bytes, firstSeen: firstSeen, lastSeen: lastSeen, states: states, nearestRule: nearest,
-                        example: example, orientedByRule: orientedByRule)
-    }
-}
-
-struct RuleAccumulator {
-    let rule: PolicyRule
-    var completed = 0
-    var attempted = 0
-    var unanswered = 0
-    var oneSided = 0
-    var bytes: UInt64 = 0
-    var firstSeen: Int64?
-    var lastSeen: Int64?
-    var example: FlowEvidence?
-    var blockedExamples: [FlowEvidence] = []
-    var hostsSeen: Set<IPAddress> = []
-    var announced = false
-
-    init(rule: PolicyRule) { self.rule = rule }
-
-    mutating func add(_ flow: Flow, evidence: () -> FlowEvidence, completed isCompleted: Bool, unanswered isUnanswered: Bool) {
-        bytes += flow.initiatorBytes + flow.responderBytes
-        firstSeen = min(firstSeen ?? flow.firstTimestamp, flow.firstTimestamp)
-        lastSeen = max(lastSeen ?? flow.lastTimestamp, flow.lastTimestamp)
-        if isCompleted || isUnanswered {
-            if isCompleted { completed += 1 } else { unanswered += 1 }
-            if flow.looksOneSided { oneSided += 1 }
-            if example == nil || (isCompleted && example?.state == "unanswered") { example = evidence() }
-            if hostsSeen.count < 4096 { hostsSeen.insert(flow.initiator) }
-        } else {
-            attempted += 1
-            if blockedExamples.count < 3 { blockedExamples.append(evidence()) }
-        }
-    }
-
-    mutating func absorb(_ group: GroupAccumulator, completed isCompleted: Bool) {
-        bytes += group.bytes
-        firstSeen = min(firstSeen ?? group.firstSeen, group.firstSeen)
-        lastSeen = max(lastSeen ?? group.lastSeen, group.lastSeen)
-        if isCompleted {
-            completed += group.flows
-            if example == nil { example = group.example }
-            hostsSeen.insert(group.example.initiator)
-        } else {
-            attempted += group.flows
-            if blockedExamples.count < 3 { blockedExamples.append(group.example) }
-        }
-    }
-
-    func result(policy: CompiledPolicy, index: Int) -> RuleResult {
-        let r = rule.rule
-        var status: RuleStatus
-        var missing: [IPAddress] = []
-        var notes: [String] = []
-        if rule.isUnbound {
-            status = .unbound
-            notes.append("no binding for role\(rule.unboundRoles.count == 1 ? "" : "s") \(rule.unboundRoles.joined(separator: ", "))")
-        } else if completed + unanswered > 0 {
-            status = .observed
-            if r.each, case .hosts(let hosts) = policy.eachHosts(rule: index) {
-                missing = hosts.filter { !hostsSeen.contains($0) }.sorted()
-                if !missing.isEmpty { status = .partial }
-            }
-        } else if attempted > 0 {
-            status = .blocked
-        } else {
-            status = r.required ? .missing : .notSeen
-        }
-        if unanswered > 0 && completed == 0 { notes.append("no reply seen (a one-way service, or replies dropped)") }
-        if oneSided > 0 { notes.append("\(oneSided) flow\(oneSided == 1 ? "" : "s") seen in one direction only (one-sided capture, not blocked)") }
-        if let chosen = rule.chosen { notes.append("site chose \(chosen)") }
-        return RuleResult(
-            qualifiedID: r.qualifiedID, system: r.system, purpose: r.purpose, ref: r.ref, required: r.required,
-            each: r.each, from: r.from, to: r.to, services: rule.effectiveServices.map(\.description),
-            direction: r.direction.rawValue, status: status, completedFlows: completed, attemptedFlows: attempted,
-            unansweredFlows: unanswered, oneSidedFlows: oneSided, bytes: bytes, firstSeen: firstSeen, lastSeen: lastSeen,
-            example: example, blockedExamples: blockedExamples, hostsSeen: hostsSeen.sorted(), hostsMissing: missing,
-            notes: notes)
-    }
 }
 
 extension Auditor {

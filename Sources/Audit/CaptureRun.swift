@@ -21,23 +21,35 @@ public struct InputReport: Sendable {
 /// turns out corrupt is reported and the run goes on with the next; everything read before the
 /// corruption has been metered.
 public enum CaptureRun {
+    /// How inputs are read: the read buffer and how many packets the flow table takes at a time.
+    /// Neither changes a result (flows end by packet time, packet by packet); tests vary them to
+    /// show it.
+    public struct Reading: Sendable {
+        /// Bytes of the read buffer (at least 4,096).
+        public var bufferSize = ByteSource.defaultBufferSize
+        /// Packets handed to the flow table at a time (1: packet by packet).
+        public var batchPackets = CaptureFileReader.batchLimit
+        public init() {}
+    }
+
     /// Meters every input in `paths` (`-` is standard input) into `meter`, then ends all flows.
     /// - Returns: one report per input, in order.
-    public static func run(paths: [String], meter: inout FlowMeter, finish: Bool = true) -> [InputReport] {
+    public static func run(paths: [String], meter: inout FlowMeter, finish: Bool = true, reading: Reading = Reading()) -> [InputReport] {
         var reports: [InputReport] = []
         for path in paths {
-            reports.append(runOne(path: path, meter: &meter))
+            reports.append(runOne(path: path, meter: &meter, reading: reading))
         }
         if finish { meter.finish() }
         return reports
     }
 
     /// Meters one input into `meter` without ending its flows.
-    public static func runOne(path: String, meter: inout FlowMeter) -> InputReport {
+    public static func runOne(path: String, meter: inout FlowMeter, reading: Reading = Reading()) -> InputReport {
         let before = meter.statistics
         let reader: CaptureFileReader
         do {
-            reader = try CaptureFileReader.open(path: path)
+            reader = try CaptureFileReader.open(path: path, mapFiles: CaptureFileReader.mapsFilesByDefault,
+                                                bufferSize: max(4096, reading.bufferSize))
         } catch {
             var summary = CaptureFileSummary(path: path)
             summary.error = error
@@ -45,7 +57,21 @@ public enum CaptureRun {
         }
         var failure: CaptureFileError?
         do {
-            while try reader.nextBatch({ batch, bytes in meter.process(batch, bytes) }) {}
+            if reading.batchPackets >= CaptureFileReader.batchLimit {
+                while try reader.nextBatch({ batch, bytes in meter.process(batch, bytes) }) {}
+            } else {
+                let size = max(1, reading.batchPackets)
+                var slice: [CapturedPacket] = []
+                while try reader.nextBatch({ batch, bytes in
+                    var start = 0
+                    while start < batch.count {
+                        slice.removeAll(keepingCapacity: true)
+                        for i in start..<min(start + size, batch.count) { slice.append(batch[i]) }
+                        meter.process(slice, bytes)
+                        start += size
+                    }
+                }) {}
+            }
         } catch {
             failure = error
         }

@@ -47,8 +47,23 @@ public struct FlowMeterStatistics: Sendable {
     public var peakActiveFlows: Int = 0
     /// Flows ended early because the table was full.
     public var evictedFlows: UInt64 = 0
+    /// Frames that carry no IP, by kind: ARP/RARP (link control) and the rest.
+    public var arpFrames: UInt64 = 0
+    public var lldpFrames: UInt64 = 0
+    /// 802.3 LLC frames that are not SNAP-encapsulated IP (spanning tree, CDP, ...).
+    public var llcFrames: UInt64 = 0
+    public var otherNonIPFrames: UInt64 = 0
 
     public init() {}
+
+    mutating func countNonIP(etherType: UInt16) {
+        switch etherType {
+        case 0x0806, 0x8035: arpFrames &+= 1
+        case 0x88CC: lldpFrames &+= 1
+        case 0: llcFrames &+= 1
+        default: otherNonIPFrames &+= 1
+        }
+    }
 
     /// The skipped counts with their reasons, nonzero ones only, in enum order.
     public var skippedByReason: [(DecodeStatus, UInt64)] {
@@ -94,19 +109,15 @@ public struct FlowMeter {
     public var orientationHint: ((IPAddress, UInt16, IPAddress, UInt16, UInt8) -> Bool?)?
 
     var flows = FlowStore()
-    /// Intrusive activity-list links, per flow index, kept apart from the records so moving a
-    /// flow to the back of its list touches a few small arrays instead of three flow records.
-    var linkPrevious: [Int32] = []
-    var linkNext: [Int32] = []
-    var linkList: [UInt8] = []
-    /// Capture time each flow was last moved to the back of its list.
-    var linkQueuedAt: [Int64] = []
+    /// The expiry structure: flows in order of activity, per list.
+    var lists = ActivityLists()
+    /// No flow can be idle past its timeout before this capture time: idle expiry runs only
+    /// when a packet's time reaches it (a lower bound; recomputed after each expiry).
+    var nextExpiry: Int64 = Int64.min
     @usableFromInline var freeIndices: [Int32] = []
     @usableFromInline var slots: [UInt64]
     @usableFromInline var slotMask: Int
     @usableFromInline var activeCount = 0
-    @usableFromInline var listHead: (Int32, Int32, Int32) = (-1, -1, -1)
-    @usableFromInline var listTail: (Int32, Int32, Int32) = (-1, -1, -1)
     @usableFromInline let seed: UInt64
     @usableFromInline var nextID: UInt64 = 1
     /// The latest capture time seen: the clock idle timeouts run on.
@@ -139,14 +150,15 @@ public struct FlowMeter {
 
     // MARK: Packets
 
-    /// Counts and decodes one batch from a ``PacketSource``, then ends the flows that went idle.
+    /// Counts and decodes one batch from a ``PacketSource``. Idle flows end as packet time
+    /// passes their timeout, packet by packet, so where a flow ends never depends on how the
+    /// input was cut into batches.
     public mutating func process(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>) {
         for i in batch.indices {
             let record = batch[i]
             let frame = bytes.extracting(record.dataOffset..<(record.dataOffset + record.capturedLength))
             processPacket(record, frame)
         }
-        expireIdleFlows()
     }
 
     /// Counts and decodes one packet whose captured bytes are `frame`.
@@ -157,9 +169,13 @@ public struct FlowMeter {
         guard status == .ok else {
             statistics.skipped[Int(status.rawValue)] &+= 1
             if status == .unsupportedLinkType { statistics.unsupportedLinkTypes[record.linkType, default: 0] += 1 }
+            if status == .notIP { statistics.countNonIP(etherType: decoded.etherType) }
             return
         }
-        if record.timestamp > now { now = record.timestamp }
+        if record.timestamp > now {
+            now = record.timestamp
+            if now >= nextExpiry { expireIdleFlows() }
+        }
         statistics.decoded &+= 1
         if decoded.icmpKind == .error {
             attachICMPError(timestamp: record.timestamp)
@@ -180,6 +196,12 @@ public struct FlowMeter {
         let hash = key.hash(seed: seed)
         var index = find(key, hash: hash)
         var created = false
+        if index >= 0 && isIdle(index, at: record.timestamp) {
+            // Idle past its timeout but not yet at its list's head (lists are ordered to within
+            // the requeue interval): it ends here, and this packet starts a new flow.
+            endFlow(index, reason: flows[index].isFinished ? flows[index].endReason : .idle)
+            index = -1
+        }
         if index < 0 {
             index = createFlow(key: key, hash: hash, sourceIsLower: sourceIsLower, sourcePort: sourcePort,
                                destinationPort: destinationPort, timestamp: record.timestamp)
@@ -197,9 +219,34 @@ public struct FlowMeter {
     /// Ends every flow idle for longer than its timeout at the current capture time.
     public mutating func expireIdleFlows() {
         guard now != Int64.min else { return }
-        expire(list: 0, timeout: configuration.tcpIdleTimeout)
-        expire(list: 1, timeout: configuration.otherIdleTimeout)
-        expire(list: 2, timeout: configuration.closeLinger)
+        var earliest = Int64.max
+        for list in ActivityList.allCases {
+            let timeout = timeout(of: list)
+            while let head = lists.head(list) {
+                let last = flows[head].lastTimestamp
+                guard last <= now &- timeout else {
+                    earliest = min(earliest, last.addingReportingOverflow(timeout).overflow ? Int64.max : last + timeout)
+                    break
+                }
+                endFlow(head, reason: list == .closing ? flows[head].endReason : .idle)
+            }
+        }
+        nextExpiry = earliest
+    }
+
+    /// The idle timeout of a list.
+    func timeout(of list: ActivityList) -> Int64 {
+        switch list {
+        case .tcp: configuration.tcpIdleTimeout
+        case .other: configuration.otherIdleTimeout
+        case .closing: configuration.closeLinger
+        }
+    }
+
+    /// True when flow `index` has been idle longer than its list's timeout at `time`.
+    func isIdle(_ index: Int, at time: Int64) -> Bool {
+        let last = flows[index].lastTimestamp
+        return time > last && time &- last > timeout(of: lists.list(of: index))
     }
 
     /// Moves the clock to `time` (a live capture's wall clock) and ends flows idle past it.
@@ -210,12 +257,10 @@ public struct FlowMeter {
 
     /// Ends every flow still in the table (end of input), oldest activity first.
     public mutating func finish() {
-        for list in 0..<3 {
-            while true {
-                let head = listHeadValue(list)
-                if head < 0 { break }
-                let reason = flows[Int(head)].isFinished ? flows[Int(head)].endReason : .captureEnd
-                endFlow(Int(head), reason: reason)
+        for list in ActivityList.allCases {
+            while let head = lists.head(list) {
+                let reason = flows[head].isFinished ? flows[head].endReason : .captureEnd
+                endFlow(head, reason: reason)
             }
         }
         fragments.finish()
@@ -299,17 +344,15 @@ public struct FlowMeter {
             flows[index] = flow
         } else {
             index = flows.append(flow)
-            linkPrevious.append(-1)
-            linkNext.append(-1)
-            linkList.append(0)
-            linkQueuedAt.append(0)
+            lists.grow(toInclude: index)
         }
         insertSlot(hash: hash, index: index)
         activeCount += 1
         statistics.flowsCreated &+= 1
         if activeCount > statistics.peakActiveFlows { statistics.peakActiveFlows = activeCount }
-        pushBack(index, list: decoded.ipProtocol == IPProtocolNumber.tcp ? 0 : 1)
-        linkQueuedAt[index] = timestamp
+        let list: ActivityList = decoded.ipProtocol == IPProtocolNumber.tcp ? .tcp : .other
+        lists.pushBack(index, on: list, at: timestamp)
+        noteDeadline(timestamp, list)
         return index
     }
 
@@ -345,14 +388,18 @@ public struct FlowMeter {
                                 tcpAcknowledgment: decoded.tcpAcknowledgment, payloadLength: decoded.payloadLength)
         Self.count(&flows[index], decoded: facts, fromInitiator: fromInitiator, timestamp: timestamp,
                    packets: packets, bytes: bytes, headerless: headerless)
-        let list: UInt8 = flows[index].isFinished ? 2 : (decoded.ipProtocol == IPProtocolNumber.tcp ? 0 : 1)
+        let list: ActivityList = flows[index].isFinished ? .closing : (decoded.ipProtocol == IPProtocolNumber.tcp ? .tcp : .other)
         // A flow moves to the back of its activity list when it changes list, or when its last
         // move is more than `requeueInterval` old: the lists stay ordered by activity to within
         // that interval (so an idle flow ends at most that late), and a busy flow's packets do
         // not each relink three records.
-        if linkList[index] != list || timestamp &- linkQueuedAt[index] > configuration.requeueInterval {
-            moveToBack(index, list: list)
-            linkQueuedAt[index] = timestamp
+        let current = lists.list(of: index)
+        if current != list || timestamp &- lists.queuedTime(of: index) > configuration.requeueInterval {
+            let wasHead = lists.head(current) == index
+            lists.moveToBack(index, on: list, at: timestamp)
+            if current != list { noteDeadline(flows[index].lastTimestamp, list) }
+            // The list's new head may be due earlier than the flow that left the head.
+            if wasHead, let head = lists.head(current) { noteDeadline(flows[head].lastTimestamp, current) }
         }
         if let onStateChange, flows[index].state != oldState { onStateChange(flows[index], oldState) }
         if let payloadInspector, !headerless, decoded.payloadCapturedLength > 0,
@@ -517,10 +564,16 @@ public struct FlowMeter {
 
     // MARK: Ending flows
 
+    /// Lowers ``nextExpiry`` to the deadline of a flow last active at `time` on `list`.
+    mutating func noteDeadline(_ time: Int64, _ list: ActivityList) {
+        let (deadline, overflow) = time.addingReportingOverflow(timeout(of: list))
+        if !overflow && deadline < nextExpiry { nextExpiry = deadline }
+    }
+
     @usableFromInline
     mutating func endFlow(_ index: Int, reason: FlowEndReason) {
         if !flows[index].isFinished || flows[index].endReason == .captureEnd { flows[index].endReason = reason }
-        unlink(index)
+        lists.unlink(index)
         removeSlot(hash: flows[index].hash, index: index)
         activeCount -= 1
         statistics.flowsEnded &+= 1
@@ -530,23 +583,12 @@ public struct FlowMeter {
 
     /// Ends the flow idle longest: closing flows first, then connectionless, then TCP.
     mutating func evictOldest() {
-        for list in [2, 1, 0] {
-            let head = listHeadValue(list)
-            if head >= 0 {
+        for list in [ActivityList.closing, .other, .tcp] {
+            if let head = lists.head(list) {
                 statistics.evictedFlows &+= 1
-                endFlow(Int(head), reason: flows[Int(head)].isFinished ? flows[Int(head)].endReason : .tableFull)
+                endFlow(head, reason: flows[head].isFinished ? flows[head].endReason : .tableFull)
                 return
             }
-        }
-    }
-
-    mutating func expire(list: Int, timeout: Int64) {
-        while true {
-            let head = listHeadValue(list)
-            if head < 0 { return }
-            let flow = flows[Int(head)]
-            guard flow.lastTimestamp <= now &- timeout else { return }
-            endFlow(Int(head), reason: list == 2 ? flow.endReason : .idle)
         }
     }
 
@@ -612,64 +654,5 @@ public struct FlowMeter {
         }
         slots = newSlots
         slotMask = mask
-    }
-
-    // MARK: Activity lists
-
-    mutating func listHeadValue(_ list: Int) -> Int32 {
-        switch list {
-        case 0: listHead.0
-        case 1: listHead.1
-        default: listHead.2
-        }
-    }
-
-    mutating func setHead(_ list: Int, _ value: Int32) {
-        switch list {
-        case 0: listHead.0 = value
-        case 1: listHead.1 = value
-        default: listHead.2 = value
-        }
-    }
-
-    mutating func setTail(_ list: Int, _ value: Int32) {
-        switch list {
-        case 0: listTail.0 = value
-        case 1: listTail.1 = value
-        default: listTail.2 = value
-        }
-    }
-
-    mutating func tailValue(_ list: Int) -> Int32 {
-        switch list {
-        case 0: listTail.0
-        case 1: listTail.1
-        default: listTail.2
-        }
-    }
-
-    mutating func unlink(_ index: Int) {
-        let list = Int(linkList[index])
-        let previous = linkPrevious[index]
-        let next = linkNext[index]
-        if previous >= 0 { linkNext[Int(previous)] = next } else { setHead(list, next) }
-        if next >= 0 { linkPrevious[Int(next)] = previous } else { setTail(list, previous) }
-        linkPrevious[index] = -1
-        linkNext[index] = -1
-    }
-
-    mutating func pushBack(_ index: Int, list: UInt8) {
-        let tail = tailValue(Int(list))
-        linkList[index] = list
-        linkPrevious[index] = tail
-        linkNext[index] = -1
-        if tail >= 0 { linkNext[Int(tail)] = Int32(index) } else { setHead(Int(list), Int32(index)) }
-        setTail(Int(list), Int32(index))
-    }
-
-    mutating func moveToBack(_ index: Int, list: UInt8) {
-        if linkList[index] == list && linkNext[index] < 0 { return }
-        unlink(index)
-        pushBack(index, list: list)
     }
 }

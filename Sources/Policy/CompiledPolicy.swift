@@ -13,9 +13,12 @@ public struct FlowQuery: Sendable, Hashable {
     /// The responder's port for TCP and UDP; the ICMP type of the initiator's first message
     /// for ICMP and ICMPv6; ignored for other protocols.
     public var responderPort: UInt16
+    /// The flow's outermost 802.1Q VLAN id, if it carried one (site bindings may be limited to VLANs).
+    public var vlan: UInt16?
 
     public init(initiator: IPAddress, responder: IPAddress, initiatorNames: [String] = [], responderNames: [String] = [],
-                ipProtocol: UInt8, responderPort: UInt16) {
+                ipProtocol: UInt8, responderPort: UInt16, vlan: UInt16? = nil) {
+        self.vlan = vlan
         self.initiator = initiator
         self.responder = responder
         self.initiatorNames = initiatorNames
@@ -80,10 +83,14 @@ public struct CompiledPolicy: Sendable {
     public var rules: [PolicyRule] { policy.rules }
     /// Roles marked `monitored`.
     public let monitoredRoles: RoleSet
+    /// The system of each role, by role index.
+    let roleSystems: [String]
 
     let roleIndex: [String: Int]
     let ipv4: IntervalTable<UInt32>
     let ipv6: IntervalTable<UInt128>
+    /// Site bindings limited to VLANs: few, checked one by one.
+    let vlanScoped: [(range: AddressRange, role: Int, vlans: [UInt16])]
     let exactNames: [String: RoleSet]
     let suffixNames: [String: RoleSet]
     let ruleFrom: [RoleSet]
@@ -97,6 +104,7 @@ public struct CompiledPolicy: Sendable {
         self.policy = policy
         let roleIDs = policy.roles.map(\.id)
         self.roleIDs = roleIDs
+        self.roleSystems = policy.roles.map(\.system)
         var roleIndex: [String: Int] = [:]
         for (index, id) in roleIDs.enumerated() { roleIndex[id] = index }
         self.roleIndex = roleIndex
@@ -113,9 +121,13 @@ public struct CompiledPolicy: Sendable {
                 v6.append((range.low, range.high, role))
             }
         }
+        var scoped: [(range: AddressRange, role: Int, vlans: [UInt16])] = []
         for (index, role) in policy.roles.enumerated() {
             if role.monitored { monitored.insert(index) }
-            for host in role.hosts {
+            for binding in role.vlanBindings {
+                for host in binding.hosts { for range in host.ranges { scoped.append((range, index, binding.vlans)) } }
+            }
+            for host in role.documentHosts + (role.siteHosts ?? []) {
                 switch host {
                 case .name(let name): exact[name, default: RoleSet()].insert(index)
                 case .nameSuffix(let name): suffix[name, default: RoleSet()].insert(index)
@@ -125,6 +137,7 @@ public struct CompiledPolicy: Sendable {
         }
         self.exactNames = exact
         self.suffixNames = suffix
+        self.vlanScoped = scoped
         // Static names of the site bind their addresses to the roles their names hold.
         for binding in policy.site?.names ?? [] {
             let roles = Self.nameRoles(binding.name, exact: exact, suffix: suffix)
@@ -161,11 +174,20 @@ public struct CompiledPolicy: Sendable {
         address.isIPv4 ? ipv4.lookup(address.ipv4Value) : ipv6.lookup(address.value)
     }
 
+    /// The roles an address holds on a VLAN (nil: the flow carried no tag): its bindings for
+    /// any VLAN plus those limited to this VLAN.
+    public func roles(for address: IPAddress, vlan: UInt16?) -> RoleSet {
+        var result = roles(for: address)
+        guard !vlanScoped.isEmpty, let vlan else { return result }
+        for entry in vlanScoped where entry.vlans.contains(vlan) && entry.range.contains(address) { result.insert(entry.role) }
+        return result
+    }
+
     /// The roles an address holds by its bindings and by the names known for it. A name matches
     /// an exact binding, or a `*.suffix` binding when it lies strictly below the suffix; case and
     /// a trailing dot are ignored.
-    public func roles(for address: IPAddress, names: some Sequence<String>) -> RoleSet {
-        var result = roles(for: address)
+    public func roles(for address: IPAddress, names: some Sequence<String>, vlan: UInt16? = nil) -> RoleSet {
+        var result = roles(for: address, vlan: vlan)
         for name in names { result.formUnion(roles(forName: name)) }
         return result
     }
@@ -205,8 +227,8 @@ public struct CompiledPolicy: Sendable {
 
     /// Every rule that allows `flow`, and the nearest rule when none does.
     public func match(_ flow: FlowQuery) -> MatchResult {
-        let initiatorRoles = roles(for: flow.initiator, names: flow.initiatorNames)
-        let responderRoles = roles(for: flow.responder, names: flow.responderNames)
+        let initiatorRoles = roles(for: flow.initiator, names: flow.initiatorNames, vlan: flow.vlan)
+        let responderRoles = roles(for: flow.responder, names: flow.responderNames, vlan: flow.vlan)
         return match(flow, initiatorRoles: initiatorRoles, responderRoles: responderRoles)
     }
 
@@ -312,10 +334,10 @@ public struct CompiledPolicy: Sendable {
         case .wrongProtocol:
             return "matches \(id) but for protocol \(Self.protocolName(flow.ipProtocol)) (it allows \(allows))"
         case .wrongResponder:
-            let roles = roleNames(roles(for: flow.responder, names: flow.responderNames))
+            let roles = roleNames(roles(for: flow.responder, names: flow.responderNames, vlan: flow.vlan))
             return "\(id) allows \(shape) \(allows), but responder \(flow.responder) holds none of its 'to' roles (its roles: \(roles.isEmpty ? "none" : roles.joined(separator: ", ")))"
         case .wrongInitiator:
-            let roles = roleNames(roles(for: flow.initiator, names: flow.initiatorNames))
+            let roles = roleNames(roles(for: flow.initiator, names: flow.initiatorNames, vlan: flow.vlan))
             return "\(id) allows \(shape) \(allows), but initiator \(flow.initiator) holds none of its 'from' roles (its roles: \(roles.isEmpty ? "none" : roles.joined(separator: ", ")))"
         }
     }
@@ -352,10 +374,27 @@ public struct CompiledPolicy: Sendable {
         return !table.rules(for: port).isEmpty
     }
 
-    /// The `prefer:` entry whose `avoid` service covers this protocol and port, if any.
-    public func preferAdvisory(ipProtocol: UInt8, port: UInt16) -> PreferEntry? {
-        policy.prefer.first { $0.avoid.matches(ipProtocol: ipProtocol, port: port) }
+    /// The `prefer:` entries whose `avoid` service covers this protocol and port, one per system
+    /// at most, limited to `systems` (the rule files whose advice applies to the flow).
+    public func preferAdvisories(ipProtocol: UInt8, port: UInt16, systems: Set<String>) -> [PreferEntry] {
+        guard !policy.prefer.isEmpty, !systems.isEmpty else { return [] }
+        var seen: Set<String> = []
+        return policy.prefer.filter {
+            systems.contains($0.system) && $0.avoid.matches(ipProtocol: ipProtocol, port: port) && seen.insert($0.system).inserted
+        }
     }
+
+    /// The systems (rule files) whose advice applies to a flow: those of the rules that allow
+    /// it, else those whose roles its two ends hold.
+    public func advisingSystems(_ match: MatchResult) -> Set<String> {
+        if !match.allowed.isEmpty { return Set(match.allowed.map { policy.rules[$0.rule].rule.system }) }
+        var systems: Set<String> = []
+        for index in match.initiatorRoles.union(match.responderRoles).indices { systems.insert(roleSystems[index]) }
+        return systems
+    }
+
+    /// True when some loaded rule file has `prefer:` advice.
+    public var hasPreferAdvice: Bool { !policy.prefer.isEmpty }
 
     // MARK: Rules
 

@@ -30,7 +30,7 @@ public enum TLSVersion: String, Sendable, Hashable, Comparable, CaseIterable {
 
 /// A role as one rule file declares it.
 public struct RoleDeclaration: Sendable, Hashable {
-    /// The global role id (`[a-z0-9-]+`): the same id in two files means the same hosts.
+    /// The role id (`[a-z0-9-]+`), unique in its file; each rule file is its own namespace.
     public var id: String
     public var description: String
     /// The product's own servers: a flow touching one is in scope.
@@ -103,8 +103,30 @@ public struct RuleSet: Sendable, Hashable {
 public struct SiteBinding: Sendable, Hashable {
     /// One `roles:` entry of the site.
     public struct RoleBinding: Sendable, Hashable {
+        /// The role as written: `internal-server` or `arksspr.internal-server`.
         public var role: String
+        /// Address, block, range, name and built-in set entries.
         public var hosts: [HostSpec]
+        /// Entries that name a machine of the site's `hosts:` (its addresses are not in ``hosts``).
+        public var machines: [String]
+        /// 802.1Q VLAN ids the binding is limited to (the flow's outermost tag); empty: any.
+        public var vlans: [UInt16]
+        public var location: SourceLocation
+
+        public init(role: String, hosts: [HostSpec], machines: [String] = [], vlans: [UInt16] = [], location: SourceLocation) {
+            self.role = role
+            self.hosts = hosts
+            self.machines = machines
+            self.vlans = vlans
+            self.location = location
+        }
+    }
+
+    /// One `hosts:` entry: a machine by name with every address it uses (IPv4 and IPv6 of one
+    /// node, a second NIC). `each` rules count machines, not addresses.
+    public struct Machine: Sendable, Hashable {
+        public var name: String
+        public var addresses: [IPAddress]
         public var location: SourceLocation
     }
 
@@ -129,12 +151,20 @@ public struct SiteBinding: Sendable, Hashable {
     /// Rule file paths resolved against the site file's directory.
     public var ruleFiles: [String]
     public var roles: [RoleBinding]
+    /// Named machines (`hosts:`), in file order.
+    public var machines: [Machine]
     public var names: [NameBinding]
     public var choose: [Choice]
     /// Seconds a DNS-learned binding outlives its TTL.
     public var dnsGrace: Int
     public var tlsMinimum: TLSVersion?
+    /// Audit link control traffic (neighbour discovery, ARP, DHCP, ...) like any other flow
+    /// instead of counting it apart.
+    public var auditLinkControl: Bool = false
     public var location: SourceLocation
+
+    /// The machine named `name`, if the site's `hosts:` declares it.
+    public func machine(_ name: String) -> Machine? { machines.first { $0.name == name } }
 
     /// The default ``dnsGrace``.
     public static let defaultDNSGrace = 3600

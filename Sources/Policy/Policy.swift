@@ -1,22 +1,37 @@
 import Packets
 
-/// A role after merging every loaded rule file's declaration with the site's binding.
+/// A role of one rule file with the site's binding. Each rule file is its own namespace: the
+/// role's ``id`` is qualified by its system (`arksspr.internal-server`), so the same role name in
+/// two products never merges.
 public struct PolicyRole: Sendable, Hashable {
+    /// `system.role`, as reports write it.
     public var id: String
-    /// The first declaration's description.
+    /// The system (rule file) that declares the role.
+    public var system: String
+    /// The id as the rule file writes it.
+    public var localID: String
     public var description: String
-    /// True when any declaring file marks the role monitored.
+    /// The product's own servers: a flow touching one is in scope.
     public var monitored: Bool
-    /// Systems whose rule files declare the role, in load order.
-    public var declaredBy: [String]
-    /// Hosts the rule files give (`names:` and `addresses:`).
+    /// Hosts the rule file gives (`names:` and `addresses:`).
     public var documentHosts: [HostSpec]
-    /// Hosts the site binds; nil when the site does not bind the role (or no site is loaded).
+    /// Hosts the site binds for any VLAN, the addresses of bound machines included; nil when the
+    /// site does not bind the role (or no site is loaded).
     public var siteHosts: [HostSpec]?
+    /// Site bindings limited to VLANs: the hosts hold the role only on those VLANs.
+    public var vlanBindings: [VLANBinding]
+    /// The site's machines (`hosts:` entries) bound to the role.
+    public var machines: [SiteBinding.Machine]
     public var location: SourceLocation
 
+    /// Hosts of a site binding limited to VLAN ids.
+    public struct VLANBinding: Sendable, Hashable {
+        public var hosts: [HostSpec]
+        public var vlans: [UInt16]
+    }
+
     /// Every host spec of the role: the document's and the site's.
-    public var hosts: [HostSpec] { documentHosts + (siteHosts ?? []) }
+    public var hosts: [HostSpec] { documentHosts + (siteHosts ?? []) + vlanBindings.flatMap(\.hosts) }
     /// True when some host spec binds the role.
     public var isBound: Bool { !hosts.isEmpty }
 }
@@ -53,7 +68,8 @@ public struct Policy: Sendable, Hashable {
     public var prefer: [PreferEntry]
 
     /// Assembles a policy from parsed files and reports the checks that span files: systems
-    /// defined twice, site roles no file declares, unbound roles, `choose:` entries.
+    /// defined twice, site roles no file declares (or that several files declare, written
+    /// bare), unbound roles, `choose:` entries.
     public static func assemble(ruleSets: [RuleSet], site: SiteBinding?) -> (policy: Policy, diagnostics: [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
         var sets: [RuleSet] = []
@@ -67,47 +83,79 @@ public struct Policy: Sendable, Hashable {
             sets.append(set)
         }
 
-        // Merge roles across files.
+        // Roles: one namespace per rule file.
         var roles: [PolicyRole] = []
         var roleIndex: [String: Int] = [:]
+        var bareIndex: [String: [Int]] = [:]
         for set in sets {
             for declaration in set.roles {
-                if let index = roleIndex[declaration.id] {
-                    roles[index].monitored = roles[index].monitored || declaration.monitored
-                    roles[index].declaredBy.append(set.system)
-                    for host in declaration.names + declaration.addresses where !roles[index].documentHosts.contains(host) {
-                        roles[index].documentHosts.append(host)
-                    }
-                } else {
-                    roleIndex[declaration.id] = roles.count
-                    roles.append(PolicyRole(id: declaration.id, description: declaration.description, monitored: declaration.monitored,
-                                            declaredBy: [set.system], documentHosts: declaration.names + declaration.addresses,
-                                            siteHosts: nil, location: declaration.location))
-                }
+                let id = "\(set.system).\(declaration.id)"
+                guard roleIndex[id] == nil else { continue }  // the rule file parser reports duplicates
+                roleIndex[id] = roles.count
+                bareIndex[declaration.id, default: []].append(roles.count)
+                roles.append(PolicyRole(id: id, system: set.system, localID: declaration.id, description: declaration.description,
+                                        monitored: declaration.monitored, documentHosts: declaration.names + declaration.addresses,
+                                        siteHosts: nil, vlanBindings: [], machines: [], location: declaration.location))
             }
         }
         if roles.count > RoleSet.capacity {
             diagnostics.append(Diagnostic(.error, sets.last?.location ?? SourceLocation(file: "-"), "the loaded rule files declare \(roles.count) roles; at most \(RoleSet.capacity) are supported"))
             roles.removeLast(roles.count - RoleSet.capacity)
             roleIndex = roleIndex.filter { $0.value < RoleSet.capacity }
+            bareIndex = bareIndex.mapValues { $0.filter { $0 < RoleSet.capacity } }
         }
 
-        // The site's bindings.
+        // The site's bindings: a role the loaded rule files do not declare is an error (a typo
+        // would otherwise leave the audit with nothing in scope and a clean result).
         if let site {
+            // A bare role resolves among the site's own `rules:` files first: a site written for
+            // one product keeps binding its roles when other rule files are loaded beside it.
+            let ownFiles = Set(site.ruleFiles.map(PathText.normalise))
+            let ownSystems = Set(sets.filter { ownFiles.contains(PathText.normalise($0.file)) }.map(\.system))
             for binding in site.roles {
-                if let index = roleIndex[binding.role] {
-                    roles[index].siteHosts = (roles[index].siteHosts ?? []) + binding.hosts
+                let index: Int
+                if binding.role.contains(".") {
+                    guard let found = roleIndex[binding.role] else {
+                        let hint = Suggestion.didYouMean(binding.role, in: roles.map(\.id))
+                        diagnostics.append(Diagnostic(.error, binding.location, "site binds role '\(binding.role)' that no loaded rule file declares\(hint)"))
+                        continue
+                    }
+                    index = found
                 } else {
-                    let hint = Suggestion.didYouMean(binding.role, in: roles.map(\.id))
-                    diagnostics.append(Diagnostic(.warning, binding.location, "site binds role '\(binding.role)' that no loaded rule file declares\(hint)"))
+                    var candidates = bareIndex[binding.role] ?? []
+                    let own = candidates.filter { ownSystems.contains(roles[$0].system) }
+                    if candidates.count > 1 && own.count == 1 { candidates = own }
+                    if candidates.count > 1 {
+                        let names = candidates.map { "'\(roles[$0].id)'" }.joined(separator: ", ")
+                        diagnostics.append(Diagnostic(.error, binding.location, "role '\(binding.role)' is declared by several loaded rule files (\(names)); write system.role"))
+                        continue
+                    }
+                    guard let found = candidates.first else {
+                        let hint = Suggestion.didYouMean(binding.role, in: roles.map(\.localID) + roles.map(\.id))
+                        let loaded = sets.map(\.system).joined(separator: ", ")
+                        diagnostics.append(Diagnostic(.error, binding.location, "site binds role '\(binding.role)' that no loaded rule file declares\(hint) (rule files loaded: \(loaded.isEmpty ? "none" : loaded))"))
+                        continue
+                    }
+                    index = found
                 }
+                let machines = binding.machines.compactMap { site.machine($0) }
+                let machineHosts = machines.flatMap(\.addresses).map(HostSpec.address)
+                if binding.vlans.isEmpty {
+                    roles[index].siteHosts = (roles[index].siteHosts ?? []) + binding.hosts + machineHosts
+                } else {
+                    roles[index].vlanBindings.append(PolicyRole.VLANBinding(hosts: binding.hosts + machineHosts, vlans: binding.vlans))
+                    if roles[index].siteHosts == nil { roles[index].siteHosts = [] }
+                }
+                for machine in machines where !roles[index].machines.contains(machine) { roles[index].machines.append(machine) }
             }
         }
 
         // Rules, choices and unbound roles.
         var rules: [PolicyRule] = []
         for set in sets {
-            for rule in set.rules {
+            for var rule in set.rules {
+                rule.from = rule.from.map { "\(set.system).\($0)" }
+                rule.to = rule.to.map { "\(set.system).\($0)" }
                 let unbound = (rule.from + rule.to).filter { id in roleIndex[id].map { !roles[$0].isBound } ?? true }
                 let isUnbound = rule.from.allSatisfy(unbound.contains) || rule.to.allSatisfy(unbound.contains)
                 rules.append(PolicyRule(rule: rule, chosen: nil, effectiveServices: rule.services, unboundRoles: unbound,
@@ -173,18 +221,31 @@ public struct Policy: Sendable, Hashable {
         (site?.names ?? []).filter { $0.addresses.contains(address) }.map(\.name).sorted()
     }
 
-    /// The concrete hosts of `roles`, for `each` rules: single addresses, ranges of at most
+    /// The hosts of `roles` that must each show an `each` rule's flow: every machine of the
+    /// site's `hosts:` (all its addresses are one host), single addresses, ranges of at most
     /// ``HostEnumeration/maximumRange`` addresses, /32 and /128 blocks, and exact names with a
-    /// static binding in the site. Any other binding (a larger block, a built-in set, a name
-    /// only the capture can resolve) makes the hosts not enumerable.
+    /// static binding in the site (one host per name). Any other binding (a larger block, a
+    /// built-in set, a name only the capture can resolve) makes the hosts not enumerable.
     public func hosts(ofRoles ids: [String]) -> HostEnumeration {
-        var addresses: [IPAddress] = []
+        var hosts: [EachHost] = []
+        func add(_ host: EachHost) {
+            // An address listed again (as a machine's and as itself) is one host: the machine.
+            if let index = hosts.firstIndex(where: { !$0.addresses.allSatisfy { !host.addresses.contains($0) } }) {
+                if host.isMachine && !hosts[index].isMachine { hosts[index] = host }
+                return
+            }
+            hosts.append(host)
+        }
         for id in ids {
             guard let role = role(id) else { continue }
-            for host in role.hosts {
+            for machine in role.machines {
+                add(EachHost(name: machine.name, addresses: machine.addresses, isMachine: true))
+            }
+            let machineAddresses = Set(role.machines.flatMap(\.addresses))
+            for host in role.documentHosts + (role.siteHosts ?? []) + role.vlanBindings.flatMap(\.hosts) {
                 switch host {
                 case .address(let address):
-                    addresses.append(address)
+                    if !machineAddresses.contains(address) { add(EachHost(address)) }
                 case .range(let low, let high):
                     let range = AddressRange(family: low.isIPv4 ? .ipv4 : .ipv6, low: low.value, high: high.value)
                     guard range.count <= HostEnumeration.maximumRange else {
@@ -192,7 +253,7 @@ public struct Policy: Sendable, Hashable {
                     }
                     var value = range.low
                     while true {
-                        addresses.append(IPAddress(family: range.family, value: value))
+                        add(EachHost(IPAddress(family: range.family, value: value)))
                         if value == range.high { break }
                         value += 1
                     }
@@ -205,20 +266,39 @@ public struct Policy: Sendable, Hashable {
                     guard !bound.isEmpty else {
                         return .notEnumerable("role '\(id)' is bound to the name \(name), which the site's names: do not resolve")
                     }
-                    addresses += bound
+                    add(EachHost(name: name, addresses: bound, isMachine: true))
                 case .nameSuffix:
                     return .notEnumerable("role '\(id)' is bound to the name pattern \(host)")
                 }
             }
         }
-        var seen: Set<IPAddress> = []
-        return .hosts(addresses.filter { seen.insert($0).inserted }.sorted())
+        return .hosts(hosts.sorted { ($0.isMachine ? 0 : 1, $0.isMachine ? $0.name : "", $0.addresses.first!) < ($1.isMachine ? 0 : 1, $1.isMachine ? $1.name : "", $1.addresses.first!) })
+    }
+}
+
+/// A host an `each` rule counts: a machine of the site (several addresses) or one address.
+public struct EachHost: Sendable, Hashable {
+    /// The machine's name in the site, or the address.
+    public var name: String
+    public var addresses: [IPAddress]
+    /// True for a named machine (a `hosts:` entry or a static name).
+    public var isMachine: Bool
+
+    public init(name: String, addresses: [IPAddress], isMachine: Bool) {
+        self.name = name
+        self.addresses = addresses
+        self.isMachine = isMachine
+    }
+
+    /// A host known only by its address.
+    public init(_ address: IPAddress) {
+        self.init(name: address.description, addresses: [address], isMachine: false)
     }
 }
 
 /// The concrete hosts of a role, when they can be listed.
 public enum HostEnumeration: Sendable, Hashable {
-    case hosts([IPAddress])
+    case hosts([EachHost])
     case notEnumerable(String)
 
     /// The largest address range listed host by host.

@@ -29,7 +29,11 @@ public enum PolicyText {
         if let site = policy.site {
             var head = "site \(site.name) (\(site.file))  dns-grace \(site.dnsGrace)s"
             if let tls = site.tlsMinimum { head += "  tls-minimum \(tls.rawValue)" }
+            if site.auditLinkControl { head += "  audit-link-control" }
             lines.append(head)
+            for machine in site.machines {
+                lines.append("  host \(machine.name) = \(machine.addresses.map(\.description).joined(separator: ", "))")
+            }
             for binding in site.names {
                 lines.append("  name \(binding.name) = \(binding.addresses.map(\.description).joined(separator: ", "))")
             }
@@ -41,14 +45,27 @@ public enum PolicyText {
         for role in policy.roles {
             var head = "  \(role.id)"
             if role.monitored { head += "  monitored" }
-            head += "  \"\(role.description)\"  (\(role.declaredBy.joined(separator: ", ")))"
+            head += "  \"\(role.description)\""
             if !role.isBound { head += "  unbound" }
             lines.append(head)
             if !role.documentHosts.isEmpty {
                 lines.append("      document: \(role.documentHosts.map(\.description).joined(separator: ", "))")
             }
-            if let hosts = role.siteHosts, !hosts.isEmpty {
-                lines.append("      site: \(hosts.map(\.description).joined(separator: ", "))")
+            // A machine is shown by name with all its addresses; its addresses are not repeated.
+            let machineAddresses = Set(role.machines.flatMap(\.addresses))
+            for machine in role.machines {
+                lines.append("      host \(machine.name): \(machine.addresses.map(\.description).joined(separator: ", "))")
+            }
+            let others = (role.siteHosts ?? []).filter { if case .address(let a) = $0 { return !machineAddresses.contains(a) }; return true }
+            if !others.isEmpty {
+                lines.append("      site: \(others.map(\.description).joined(separator: ", "))")
+            }
+            for binding in role.vlanBindings {
+                let hosts = binding.hosts.map { host -> String in
+                    if case .address(let a) = host, let machine = role.machines.first(where: { $0.addresses.contains(a) }) { return "\(a) (\(machine.name))" }
+                    return host.description
+                }
+                lines.append("      site, VLAN \(binding.vlans.map(String.init).joined(separator: ", ")) only: \(hosts.joined(separator: ", "))")
             }
         }
         lines.append("")

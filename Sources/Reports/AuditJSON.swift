@@ -7,6 +7,7 @@ public enum AuditJSON {
     public static func render(_ report: AuditReport, failOn: Set<FindingCategory>, exitStatus: Int32) -> String {
         var f: [String] = []
         f.append("\"version\":\(AuditReport.schemaVersion)")
+        f.append("\"verdict\":\(Format.json(report.verdict.rawValue))")
         f.append("\"tool\":{\"name\":\"flowaudit\",\"version\":\(Format.json(report.toolVersion))}")
         f.append("\"command_line\":[" + report.commandLine.map(Format.json).joined(separator: ",") + "]")
         if let site = report.site { f.append("\"site\":\(Format.json(site))") }
@@ -33,6 +34,7 @@ public enum AuditJSON {
             "{\"kind\":\(Format.json($0.kind.rawValue)),\"message\":\(Format.json($0.message)),\"reference\":\($0.reference.map(Format.json) ?? "null"),"
                 + "\"flows\":\($0.flows),\"example\":\(evidence($0.example))}"
         }.joined(separator: ",") + "]")
+        f.append("\"link_control\":" + linkControl(report.linkControl))
         f.append("\"document_notes\":[" + report.documentNotes.map { "{\"system\":\(Format.json($0.system)),\"note\":\(Format.json($0.note))}" }.joined(separator: ",") + "]")
         f.append("\"policy_warnings\":[" + report.policyWarnings.map(Format.json).joined(separator: ",") + "]")
         f.append("\"decode\":{\"packets\":\(report.decode.packets),\"decoded\":\(report.decode.decoded),\"skipped\":{"
@@ -94,7 +96,8 @@ public enum AuditJSON {
         if let example = r.example { f.append("\"example\":\(evidence(example))") }
         f.append("\"blocked_examples\":[" + r.blockedExamples.map(evidence).joined(separator: ",") + "]")
         f.append("\"hosts_seen\":\(strings(r.hostsSeen.map(\.description)))")
-        f.append("\"hosts_missing\":\(strings(r.hostsMissing.map(\.description)))")
+        f.append("\"hosts_missing\":\(strings(r.hostsMissing))")
+        f.append("\"blocked_community_ids\":\(strings(r.blockedCommunityIDs))")
         f.append("\"notes\":\(strings(r.notes))")
         return "{" + f.joined(separator: ",") + "}"
     }
@@ -120,7 +123,29 @@ public enum AuditJSON {
         o.raw("states", states.finish())
         o.string("nearest_rule", g.nearestRule)
         o.bool("oriented_by_rule", g.orientedByRule)
+        if let vlan = g.vlan { o.number("vlan", vlan) }
         o.raw("example", evidence(g.example))
+        o.strings("community_ids", g.communityIDs)
+        o.string("filter", g.filter)
+        return o.finish()
+    }
+
+    static func linkControl(_ c: LinkControlCounts) -> String {
+        var o = JSONObject()
+        o.bool("audited", c.audited)
+        o.number("flows", c.totalFlows)
+        o.number("packets", c.totalPackets)
+        var kinds = JSONObject()
+        for kind in c.flows.keys.sorted() {
+            var k = JSONObject()
+            k.number("flows", c.flows[kind] ?? 0)
+            k.number("packets", c.packets[kind] ?? 0)
+            kinds.raw(kind.rawValue, k.finish())
+        }
+        o.raw("by_kind", kinds.finish())
+        o.number("arp_frames", c.arpFrames)
+        o.number("lldp_frames", c.lldpFrames)
+        o.number("llc_frames", c.llcFrames)
         return o.finish()
     }
 }

@@ -55,7 +55,7 @@ public enum AuditText {
                     }
                 }
                 if !rule.hostsMissing.isEmpty {
-                    out += "      hosts missing: " + rule.hostsMissing.map { host($0) }.joined(separator: ", ") + "\n"
+                    out += "      hosts missing: " + rule.hostsMissing.joined(separator: ", ") + "\n"
                 }
                 if rule.status == .missing { out += "      no flow seen\n" }
                 for note in rule.notes { out += "      note: \(note)\n" }
@@ -77,16 +77,47 @@ public enum AuditText {
             out += "\nDocument requirements traffic cannot show:\n"
             for note in report.documentNotes { out += "  \(note.system): \(note.note)\n" }
         }
+        let link = report.linkControl
+        if link.totalFlows > 0 || link.arpFrames + link.lldpFrames + link.llcFrames > 0 {
+            out += "\n" + paint.bold("Link control (\(link.audited ? "audited above, as the site asks" : "not audited: link infrastructure, not application flows")):") + "\n"
+            var parts = LinkControlKind.allCases.compactMap { kind -> String? in
+                guard let flows = link.flows[kind] else { return nil }
+                return "\(kind.rawValue) \(flows) flow\(flows == 1 ? "" : "s") (\(link.packets[kind] ?? 0) packets)"
+            }
+            if link.arpFrames > 0 { parts.append("arp \(link.arpFrames) frame\(link.arpFrames == 1 ? "" : "s")") }
+            if link.lldpFrames > 0 { parts.append("lldp \(link.lldpFrames) frame\(link.lldpFrames == 1 ? "" : "s")") }
+            if link.llcFrames > 0 { parts.append("llc \(link.llcFrames) frame\(link.llcFrames == 1 ? "" : "s")") }
+            out += "  " + parts.joined(separator: ", ") + "\n"
+        }
         out += "\nscope: \(report.inScopeFlows) flows in scope, \(report.outOfScopeFlows) out of scope (\(report.outOfScopePackets) packets)"
         if report.oneSidedFlows > 0 { out += "; \(report.oneSidedFlows) seen in one direction only (one-sided capture)" }
         out += "\n"
         let counts = report.counts
-        let summary = FindingCategory.allCases.map { "\(counts[$0, default: 0]) \($0.rawValue)" }.joined(separator: ", ")
+        let summary = FindingCategory.allCases.filter { $0 != .noScope }.map { "\(counts[$0, default: 0]) \($0.rawValue)" }.joined(separator: ", ")
         let failing = FindingCategory.allCases.filter { failOn.contains($0) && counts[$0, default: 0] > 0 }
         out += "\nresult: \(summary)\n"
-        out += failing.isEmpty
-            ? paint.green("PASS") + ": nothing at or above --fail-on (\(failOn.map(\.rawValue).sorted().joined(separator: ",")))\n"
-            : paint.red("FAIL") + ": \(failing.map(\.rawValue).joined(separator: ", ")) (exit \(exitStatus))\n"
+        // The verdict follows from the findings; --fail-on decides only the exit status.
+        let exitText = failing.isEmpty
+            ? "exit \(exitStatus): nothing in --fail-on \(failOn.isEmpty ? "none" : FindingCategory.allCases.filter { failOn.contains($0) }.map(\.rawValue).joined(separator: ","))"
+            : "exit \(exitStatus): --fail-on \(failing.map(\.rawValue).joined(separator: ","))"
+        switch report.verdict {
+        case .noScope:
+            let other = report.outOfScopeFlows + report.linkControl.totalFlows
+            out += paint.red("NO-SCOPE") + ": "
+                + (other > 0 ? "the capture has \(other) flow\(other == 1 ? "" : "s"), but none touches a monitored host of the site"
+                             : "the capture has no flow at all")
+                + ": nothing was audited. Check the site's addresses and where and when the capture was taken (\(exitText))\n"
+        case .fail:
+            let what = [(counts[.unexpected] ?? 0, "unexpected"), (counts[.missing] ?? 0, "missing or partial"),
+                        (counts[.blocked] ?? 0, "blocked")].filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }
+            out += paint.red("FAIL") + ": \(what.joined(separator: ", ")) (\(exitText))\n"
+        case .pass:
+            var notes: [String] = []
+            if let n = counts[.attempt], n > 0 { notes.append("\(n) unexpected attempt\(n == 1 ? "" : "s") refused") }
+            if let n = counts[.advisory], n > 0 { notes.append("\(n) advisor\(n == 1 ? "y" : "ies")") }
+            out += paint.green("PASS") + ": no unexpected traffic got through, every required rule observed"
+                + (notes.isEmpty ? "" : "; \(notes.joined(separator: ", "))") + " (\(exitText))\n"
+        }
         return out
     }
 
@@ -96,6 +127,7 @@ public enum AuditText {
 
     static func groupText(_ g: UnexpectedGroup, host: (IPAddress, [String]) -> String, paint: Paint) -> String {
         var out = "  \(host(g.initiator, g.initiatorNames)) -> \(host(g.responder, g.responderNames)) \(g.service)"
+            + (g.vlan.map { " vlan \($0)" } ?? "")
         out += "  \(g.flows) flow\(g.flows == 1 ? "" : "s"), \(g.packets) packets, \(g.bytes) bytes, "
             + "\(Format.timestamp(g.firstSeen)) to \(Format.timestamp(g.lastSeen))\n"
         let states = g.states.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
@@ -108,7 +140,13 @@ public enum AuditText {
         }
         if let nearest = g.nearestRule { out += "      nearest rule: \(nearest)\n" }
         if g.orientedByRule { out += "      first seen mid-stream: oriented by the rules\n" }
-        out += "      community id: \(g.example.communityID)\n"
+        if g.communityIDs.count == 1 {
+            out += "      community id: \(g.communityIDs[0])\n"
+        } else {
+            let shown = g.communityIDs.prefix(3).joined(separator: ", ")
+            out += "      community ids: \(shown)\(g.flows > 3 ? ", … (\(g.flows) flows; JSON lists the first \(g.communityIDs.count))" : "")\n"
+        }
+        if g.flows > g.communityIDs.count || g.flows > 1 { out += "      filter: \(g.filter)\n" }
         return out
     }
 }

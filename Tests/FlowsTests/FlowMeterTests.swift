@@ -156,3 +156,62 @@ let second: Int64 = 1_000_000_000
     }
 }
 
+
+/// Where flows end depends on packet time alone, never on how the input was cut into batches.
+@Suite struct FlowMeterBatchingTests {
+    /// Frames with idle gaps that cross the UDP (60 s) and TCP (300 s) timeouts, several flows
+    /// interleaved, plus a flow that stays busy throughout.
+    static var frames: [TimedFrame] {
+        let dns = Endpoint(server, 53)
+        var conversations: [[TimedFrame]] = []
+        for (index, start) in [0, 61, 62, 200].enumerated() {
+            // The same tuple again after more than the UDP timeout: a new flow each time.
+            conversations.append(conversation.udpExchange(client: Endpoint(client, 50000), server: dns, at: Int64(start) * second,
+                                                          request: [UInt8(index)], response: [1, 2]))
+        }
+        conversations.append(conversation.tcpMidstream(client: Endpoint(client, 40000), server: Endpoint(server, 22), at: 0,
+                                                       clientData: [[1]], serverData: [[2]]))
+        conversations.append(conversation.tcpMidstream(client: Endpoint(client, 40000), server: Endpoint(server, 22), at: 400 * second,
+                                                       clientData: [[3]], serverData: [[4]]))
+        for t in stride(from: 0, to: 500, by: 7) {
+            conversations.append(conversation.udpStream(source: Endpoint(client, 51000), destination: Endpoint(server, 514),
+                                                        at: Int64(t) * second, payloads: [[0x3c]]))
+        }
+        return TimedFrame.merge(conversations)
+    }
+
+    static func run(batch: Int) -> [String] {
+        let sink = FlowSink()
+        var meter = FlowMeter(seed: 7) { flow in sink.flows.append(copy flow) }
+        let frames = Self.frames
+        var start = 0
+        while start < frames.count {
+            let slice = frames[start..<min(start + batch, frames.count)]
+            var bytes: [UInt8] = []
+            var records: [CapturedPacket] = []
+            for timed in slice {
+                records.append(CapturedPacket(timestamp: timed.timestamp, capturedLength: timed.frame.count, originalLength: timed.frame.count,
+                                              linkType: .ethernet, dataOffset: bytes.count, fileOffset: 0))
+                bytes += timed.frame
+            }
+            meter.process(records, bytes.span)
+            start += batch
+        }
+        meter.finish()
+        return sink.flows.map { "\($0.id) \($0.responderPort) \($0.firstTimestamp / second)-\($0.lastTimestamp / second) \($0.initiatorPackets + $0.responderPackets) \($0.endReason)" }
+    }
+
+    @Test func packetByPacketAndWholeBatchesGiveTheSameFlows() {
+        let byPacket = Self.run(batch: 1)
+        #expect(Self.run(batch: 5) == byPacket)
+        #expect(Self.run(batch: 512) == byPacket)
+        #expect(Self.run(batch: 100_000) == byPacket)
+        // The DNS tuple at 0, 61, 62 and 200 s: back after the UDP timeout at 61 and at 200 s,
+        // while 62 s continues the flow of 61 s: three flows.
+        #expect(byPacket.filter { $0.contains(" 53 ") }.count == 3)
+        // The SSH tuple idle for 400 s (beyond the TCP timeout) is two flows.
+        #expect(byPacket.filter { $0.contains(" 22 ") }.count == 2)
+        // The syslog stream every 7 s never idles out: one flow.
+        #expect(byPacket.filter { $0.contains(" 514 ") }.count == 1)
+    }
+}

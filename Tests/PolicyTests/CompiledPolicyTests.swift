@@ -2,7 +2,8 @@ import Packets
 import Testing
 @testable import Policy
 
-/// Matcher semantics as tables over one policy of two rule files that share the role `dc`.
+/// Matcher semantics as tables over one policy of two rule files that both declare a role `dc`
+/// (two roles, `vendor.dc` and `monitoring.dc`, which the site binds to the same hosts).
 @Suite struct CompiledPolicyTests {
     static let vendor = """
         system: vendor
@@ -50,7 +51,8 @@ import Testing
         roles:
           app: [10.0.0.10, 10.0.0.11]
           db: [10.0.1.0/24, "2001:db8:1::/64"]
-          dc: [10.0.2.1-10.0.2.3, "2001:db8::2"]
+          vendor.dc: [10.0.2.1-10.0.2.3, "2001:db8::2"]
+          monitoring.dc: [10.0.2.1-10.0.2.3, "2001:db8::2"]
           mail: [mail.corp.example]
           poller: [10.0.3.5]
         names:
@@ -175,10 +177,10 @@ import Testing
         }
         #expect(sentence("10.0.0.10", "10.0.0.25", 6, 2525) == "matches vendor/smtp but for port 2525 (it allows tcp/465)")
         #expect(sentence("10.0.0.10", "10.0.0.25", 6, 587) == "matches vendor/smtp but for port 587: the site chose tcp/465 instead of tcp/587")
-        #expect(sentence("10.0.1.7", "10.0.0.10", 6, 5432) == "reverse direction of one-way rule vendor/app-db (it allows app -> db tcp/5432; here the db side initiated)")
+        #expect(sentence("10.0.1.7", "10.0.0.10", 6, 5432) == "reverse direction of one-way rule vendor/app-db (it allows vendor.app -> vendor.db tcp/5432; here the vendor.db side initiated)")
         #expect(sentence("10.0.0.10", "10.0.2.3", 17, 50000) == "matches vendor/rpc but for protocol udp (it allows tcp/49152-65535)")
-        #expect(sentence("10.0.0.10", "10.0.2.4", 6, 445) == "vendor/replication allows app -> dc tcp/445, but responder 10.0.2.4 holds none of its 'to' roles (its roles: none)")
-        #expect(sentence("10.0.0.12", "10.0.2.1", 6, 445) == "vendor/replication allows app -> dc tcp/445, but initiator 10.0.0.12 holds none of its 'from' roles (its roles: none)")
+        #expect(sentence("10.0.0.10", "10.0.2.4", 6, 445) == "vendor/replication allows vendor.app -> vendor.dc tcp/445, but responder 10.0.2.4 holds none of its 'to' roles (its roles: none)")
+        #expect(sentence("10.0.0.12", "10.0.2.1", 6, 445) == "vendor/replication allows vendor.app -> vendor.dc tcp/445, but initiator 10.0.0.12 holds none of its 'from' roles (its roles: none)")
         let plain = Self.plain
         let flow = FlowQuery(initiator: Fixtures.address("10.0.0.10"), responder: Fixtures.address("10.0.0.25"), ipProtocol: 6, responderPort: 25)
         #expect(plain.match(flow).nearMiss.map { plain.describe($0, for: flow) }
@@ -187,15 +189,15 @@ import Testing
 
     @Test func rolesAndScope() {
         let policy = Self.plain
-        #expect(policy.roleNames(policy.roles(for: Fixtures.address("10.0.0.10"))) == ["app"])
-        #expect(policy.roleNames(policy.roles(for: Fixtures.address("10.0.1.255"))) == ["db"])
+        #expect(policy.roleNames(policy.roles(for: Fixtures.address("10.0.0.10"))) == ["vendor.app"])
+        #expect(policy.roleNames(policy.roles(for: Fixtures.address("10.0.1.255"))) == ["vendor.db"])
         #expect(policy.roleNames(policy.roles(for: Fixtures.address("10.0.2.0"))) == [])
-        #expect(policy.roleNames(policy.roles(for: Fixtures.address("10.0.0.25"))) == ["mail"])
-        #expect(policy.roleNames(policy.roles(for: Fixtures.address("1.2.3.4"), names: ["x.vendor.example", "license.vendor.example"])) == ["updates", "license"])
+        #expect(policy.roleNames(policy.roles(for: Fixtures.address("10.0.0.25"))) == ["vendor.mail"])
+        #expect(policy.roleNames(policy.roles(for: Fixtures.address("1.2.3.4"), names: ["x.vendor.example", "license.vendor.example"])) == ["vendor.updates", "vendor.license"])
         #expect(policy.scope(initiator: Fixtures.address("10.0.1.1"), responder: Fixtures.address("10.0.0.11")))
         #expect(policy.scope(initiator: Fixtures.address("10.0.3.5"), responder: Fixtures.address("10.0.2.1")))
         #expect(!policy.scope(initiator: Fixtures.address("10.0.1.1"), responder: Fixtures.address("10.0.2.1")))
-        #expect(policy.roleNames(policy.monitoredRoles) == ["app", "poller"])
+        #expect(policy.roleNames(policy.monitoredRoles) == ["vendor.app", "monitoring.poller"])
     }
 
     @Test func rulesEachRequiredUnbound() throws {
@@ -205,7 +207,7 @@ import Testing
         #expect(policy.ruleIndex("nope") == nil)
         #expect(policy.requiredRules == [ha])
         #expect(policy.unboundRules == [try #require(policy.ruleIndex("lost"))])
-        #expect(policy.eachHosts(rule: ha) == .hosts([Fixtures.address("10.0.0.10"), Fixtures.address("10.0.0.11")]))
+        #expect(policy.eachHosts(rule: ha) == .hosts([EachHost(Fixtures.address("10.0.0.10")), EachHost(Fixtures.address("10.0.0.11"))]))
     }
 
     @Test func orientationServicesAndPreferences() {
@@ -219,8 +221,9 @@ import Testing
         #expect(policy.isService(ipProtocol: 17, port: 389))
         #expect(!policy.isService(ipProtocol: 6, port: 5434))
         #expect(!policy.isService(ipProtocol: 17, port: 5432))
-        #expect(policy.preferAdvisory(ipProtocol: 6, port: 389)?.qualifiedID == "vendor/ldaps")
-        #expect(policy.preferAdvisory(ipProtocol: 6, port: 636) == nil)
+        #expect(policy.preferAdvisories(ipProtocol: 6, port: 389, systems: ["vendor"]).map(\.qualifiedID) == ["vendor/ldaps"])
+        #expect(policy.preferAdvisories(ipProtocol: 6, port: 389, systems: ["other"]).isEmpty)
+        #expect(policy.preferAdvisories(ipProtocol: 6, port: 636, systems: ["vendor"]).isEmpty)
     }
 
     @Test func rolesAnyInternetPrivate() {
@@ -239,11 +242,11 @@ import Testing
         let site = "site: s\nrules: [sets.yaml]\nroles:\n  inside: [10.1.1.1]\n  out: [internet]\n  lan: [private]\n  all: [any]\n"
         let (policy, diagnostics) = Fixtures.compile(site: site, rules: ["sets.yaml": rules])
         #expect(diagnostics.isEmpty)
-        #expect(policy.roleNames(policy.roles(for: Fixtures.address("8.8.8.8"))) == ["out", "all"])
-        #expect(policy.roleNames(policy.roles(for: Fixtures.address("10.1.1.1"))) == ["inside", "lan", "all"])
-        #expect(policy.roleNames(policy.roles(for: Fixtures.address("192.0.2.1"))) == ["all"])
-        #expect(policy.roleNames(policy.roles(for: Fixtures.address("2606:4700::1111"))) == ["out", "all"])
-        #expect(policy.roleNames(policy.roles(for: Fixtures.address("fd00::1"))) == ["lan", "all"])
+        #expect(policy.roleNames(policy.roles(for: Fixtures.address("8.8.8.8"))) == ["sets.out", "sets.all"])
+        #expect(policy.roleNames(policy.roles(for: Fixtures.address("10.1.1.1"))) == ["sets.inside", "sets.lan", "sets.all"])
+        #expect(policy.roleNames(policy.roles(for: Fixtures.address("192.0.2.1"))) == ["sets.all"])
+        #expect(policy.roleNames(policy.roles(for: Fixtures.address("2606:4700::1111"))) == ["sets.out", "sets.all"])
+        #expect(policy.roleNames(policy.roles(for: Fixtures.address("fd00::1"))) == ["sets.lan", "sets.all"])
         let allowed = policy.match(FlowQuery(initiator: Fixtures.address("10.1.1.1"), responder: Fixtures.address("1.1.1.1"), ipProtocol: 6, responderPort: 443))
         #expect(allowed.isAllowed)
         let documentation = policy.match(FlowQuery(initiator: Fixtures.address("10.1.1.1"), responder: Fixtures.address("198.51.100.1"), ipProtocol: 6, responderPort: 443))

@@ -42,10 +42,10 @@ import Testing
         #expect(allowed.inScope)
         #expect(allowed.text == """
             flow: 10.0.0.10 -> 10.0.0.25 tcp/587
-              initiator 10.0.0.10: roles app
-              responder 10.0.0.25 (mail.corp.example): roles mail
+              initiator 10.0.0.10: roles vendor.app
+              responder 10.0.0.25 (mail.corp.example): roles vendor.mail
             in scope: an end holds a monitored role
-            allowed by vendor/smtp  app -> mail  tcp/587 (alternatives tcp/25, tcp/465)  one-way  [r4]
+            allowed by vendor/smtp  vendor.app -> vendor.mail  tcp/587 (alternatives tcp/25, tcp/465)  one-way  [r4]
 
             """)
         let refused = try policy.explain(try ExplainQuery.parse("10.0.0.10 -> cdn.vendor.example=203.0.113.9 tcp/8443").get()).get()

@@ -58,7 +58,7 @@ import Testing
         for i in 0..<10_000 { site += "    - \(address(i * 3))\n" }
         let (policy, diagnostics) = Fixtures.compile(site: site, rules: ["big.yaml": rules])
         #expect(diagnostics.isEmpty)
-        let clients = try #require(policy.roleBit("clients")), servers = try #require(policy.roleBit("servers"))
+        let clients = try #require(policy.roleBit("big.clients")), servers = try #require(policy.roleBit("big.servers"))
         let both = RoleSet([clients, servers]), serversOnly = RoleSet([servers])
         var wrong = 0
         for i in 0..<30_000 where policy.roles(for: address(i)) != (i % 3 == 0 ? both : serversOnly) { wrong += 1 }

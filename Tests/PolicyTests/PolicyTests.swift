@@ -12,22 +12,23 @@ import Testing
     @Test func siteBindsRolesAndLoadsItsRuleFiles() throws {
         let result = Self.load(site: "site: hq\nrules: [demo.yaml]\nroles:\n  app: [10.0.0.1]\n  db: [10.0.0.2, db.example]\n")
         #expect(result.diagnostics.isEmpty)
-        let db = try #require(result.policy.role("db"))
+        let db = try #require(result.policy.role("demo.db"))
         #expect(db.siteHosts?.map(\.description) == ["10.0.0.2", "db.example"])
         #expect(db.isBound)
         #expect(result.policy.rules.allSatisfy { !$0.isUnbound })
     }
 
-    @Test func unboundRoleIsAWarningAndItsRulesAreUnbound() throws {
+    @Test func unknownRoleIsAnErrorAndUnboundRoleAWarning() throws {
         let result = Self.load(site: "site: hq\nrules: [demo.yaml]\nroles:\n  app: [10.0.0.1]\n  dbb: [10.0.0.2]\n")
         #expect(result.diagnostics.map(\.description) == [
-            "demo.yaml:8:3: warning: role 'db' has no binding in site 'hq' (site.yaml); its rules are unbound: demo/app-db",
-            "site.yaml:5:3: warning: site binds role 'dbb' that no loaded rule file declares (did you mean 'db'?)",
+            "demo.yaml:8:3: warning: role 'demo.db' has no binding in site 'hq' (site.yaml); its rules are unbound: demo/app-db",
+            "site.yaml:5:3: error: site binds role 'dbb' that no loaded rule file declares (did you mean 'db'?) (rule files loaded: demo)",
         ])
-        #expect(!result.hasErrors)
+        // A typo must not leave the audit with nothing in scope and a clean result: it is an error.
+        #expect(result.hasErrors)
         let rule = try #require(result.policy.rules.first)
         #expect(rule.isUnbound)
-        #expect(rule.unboundRoles == ["db"])
+        #expect(rule.unboundRoles == ["demo.db"])
         let compiled = CompiledPolicy(result.policy)
         #expect(compiled.unboundRules == [0])
         #expect(compiled.requiredRules.isEmpty)
@@ -55,7 +56,7 @@ import Testing
             """
         let result = Self.load(site: site)
         #expect(result.diagnostics.map(\.description) == [
-            "demo.yaml:5:3: warning: role 'app' has no binding in site 'hq' (site.yaml); its rules are unbound: demo/app-db",
+            "demo.yaml:5:3: warning: role 'demo.app' has no binding in site 'hq' (site.yaml); its rules are unbound: demo/app-db",
             "site.yaml:4:9: error: invalid IPv4 address '10.0.0.300' in role 'app'",
             "site.yaml:4:21: error: invalid CIDR block '10.0.0.0/8x': prefix length '8x' is not 0-32 in role 'app'",
             "site.yaml:7:16: error: 'db2.example' for name 'db.example' is not an IPv4 or IPv6 address (a static name binding lists single addresses)",
@@ -116,7 +117,7 @@ import Testing
 
     @Test func ambiguousChoiceAcrossFiles() {
         let other = Self.smtp.replacingOccurrences(of: "system: mailer", with: "system: notifier")
-        let site = "site: hq\nrules: [mailer.yaml, notifier.yaml]\nroles: {app: [10.0.0.1], mail: [10.0.0.25]}\nchoose: {smtp: tcp/25, notifier/smtp: tcp/465}\n"
+        let site = "site: hq\nrules: [mailer.yaml, notifier.yaml]\nroles: {mailer.app: [10.0.0.1], mailer.mail: [10.0.0.25], notifier.app: [10.0.0.1], notifier.mail: [10.0.0.25]}\nchoose: {smtp: tcp/25, notifier/smtp: tcp/465}\n"
         let result = Self.load(site: site, rules: ["mailer.yaml": Self.smtp, "notifier.yaml": other])
         #expect(result.diagnostics.map(\.description) == [
             "site.yaml:4:10: error: choose: rule id 'smtp' is ambiguous (mailer/smtp, notifier/smtp); write system/id",
@@ -137,7 +138,7 @@ import Testing
         #expect(result.policy.ruleSets.count == 1)
     }
 
-    @Test func rolesMergeAcrossFiles() throws {
+    @Test func sameRoleInTwoFilesStaysTwoRoles() throws {
         let other = """
             system: backup
             title: Backup
@@ -153,19 +154,88 @@ import Testing
             """
         let result = Fixtures.loader(["demo.yaml": Fixtures.demo, "backup.yaml": other]).load(site: nil, rules: ["demo.yaml", "backup.yaml"])
         #expect(result.diagnostics.isEmpty)
-        let db = try #require(result.policy.role("db"))
-        #expect(db.declaredBy == ["demo", "backup"])
+        #expect(result.policy.roles.map(\.id) == ["demo.app", "demo.db", "backup.db", "backup.vault"])
+        let db = try #require(result.policy.role("backup.db"))
         #expect(db.monitored)
-        #expect(db.description == "Database")
+        #expect(db.description == "Database servers")
         #expect(db.documentHosts.map(\.description) == ["10.0.9.0/24"])
-        #expect(result.policy.roles.map(\.id) == ["app", "db", "vault"])
+        let demoDB = try #require(result.policy.role("demo.db"))
+        #expect(demoDB.documentHosts.isEmpty)
+        // Rules name their own file's roles.
+        #expect(result.policy.rules.map(\.rule.to) == [["demo.db"], ["backup.db"]])
+    }
+
+    @Test func bareRoleDeclaredByTwoFilesIsAnError() throws {
+        let other = """
+            system: backup
+            title: Backup
+            source: Backup guide
+            roles:
+              db: { description: Database servers }
+            rules:
+              - { id: dump, purpose: Nightly dump, from: db, to: db, services: [tcp/5432], ref: p. 4 }
+            """
+        let site = "site: hq\nrules: [demo.yaml, backup.yaml]\nroles:\n  app: [10.0.0.1]\n  db: [10.0.0.2]\n  backup.db: [10.0.0.3]\n"
+        let result = Fixtures.loader(["demo.yaml": Fixtures.demo, "backup.yaml": other, "site.yaml": site]).load(site: "site.yaml", rules: [])
+        #expect(result.hasErrors)
+        #expect(result.diagnostics.filter { $0.severity == .error }.map(\.description) == [
+            "site.yaml:5:3: error: role 'db' is declared by several loaded rule files ('demo.db', 'backup.db'); write system.role",
+        ])
+        #expect(result.policy.role("backup.db")?.siteHosts?.map(\.description) == ["10.0.0.3"])
+    }
+
+    @Test func machinesBindAllTheirAddressesAndCountAsOneHost() throws {
+        let rules = Fixtures.demo + "\n    each: true"
+        let site = """
+            site: hq
+            rules: [demo.yaml]
+            hosts:
+              node-a: [10.0.0.1, "2001:db8::1"]
+              node-b: [10.0.0.2, "2001:db8::2"]
+            roles:
+              app: [node-a, node-b, 10.0.0.9]
+              db: [10.0.1.1]
+            """
+        let result = Self.load(site: site, rules: ["demo.yaml": rules])
+        #expect(result.diagnostics.isEmpty)
+        let app = try #require(result.policy.role("demo.app"))
+        #expect(app.hosts.map(\.description) == ["10.0.0.9", "10.0.0.1", "2001:db8::1", "10.0.0.2", "2001:db8::2"])
+        guard case .hosts(let hosts) = result.policy.hosts(ofRoles: ["demo.app"]) else {
+            Issue.record("hosts not enumerable")
+            return
+        }
+        #expect(hosts.map(\.name) == ["node-a", "node-b", "10.0.0.9"])
+        #expect(hosts[0].addresses == ["10.0.0.1", "2001:db8::1"].map(Fixtures.address))
+    }
+
+    @Test func machineErrors() {
+        let site = """
+            site: hq
+            rules: [demo.yaml]
+            hosts:
+              node-a: [10.0.0.1]
+              10.0.0.5: [10.0.0.5]
+              node-b: [10.0.0.1, not-an-address]
+            roles:
+              app: [node-a]
+              db:
+                hosts: [10.0.1.1]
+                vlan: [20, 5000]
+            """
+        let result = Self.load(site: site)
+        #expect(result.diagnostics.filter { $0.severity == .error }.map(\.description) == [
+            "site.yaml:5:3: error: host name '10.0.0.5' is an address; name the machine (for example 'node-a') and list its addresses",
+            "site.yaml:6:12: error: address 10.0.0.1 of host 'node-b' already belongs to host 'node-a'",
+            "site.yaml:6:22: error: 'not-an-address' for host 'node-b' is not an IPv4 or IPv6 address (a host lists the single addresses of one machine)",
+            "site.yaml:11:16: error: VLAN id '5000' in role 'db' must be a whole number from 1 to 4094",
+        ])
     }
 
     @Test func eachNeedsEnumerableHosts() {
         let rules = Fixtures.demo + "\n    each: true"
         let result = Self.load(site: "site: hq\nrules: [demo.yaml]\nroles:\n  app: [10.0.0.0/24]\n  db: [10.0.0.2]\n", rules: ["demo.yaml": rules])
         #expect(result.diagnostics.map(\.description) == [
-            "demo.yaml:11:5: warning: rule 'demo/app-db' has 'each: true' but the hosts of its 'from' roles cannot be listed: role 'app' is bound to the block 10.0.0.0/24",
+            "demo.yaml:11:5: warning: rule 'demo/app-db' has 'each: true' but the hosts of its 'from' roles cannot be listed: role 'demo.app' is bound to the block 10.0.0.0/24",
         ])
     }
 
@@ -180,7 +250,9 @@ import Testing
               app.corp.example: [10.0.0.7]
             """
         let policy = Self.load(site: site).policy
-        #expect(policy.hosts(ofRoles: ["app"]) == .hosts(["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.7"].map(Fixtures.address)))
-        #expect(policy.hosts(ofRoles: ["db"]) == .notEnumerable("role 'db' is bound to the built-in set 'any'"))
+        #expect(policy.hosts(ofRoles: ["demo.app"]) == .hosts([
+            EachHost(name: "app.corp.example", addresses: [Fixtures.address("10.0.0.7")], isMachine: true),
+        ] + ["10.0.0.1", "10.0.0.2", "10.0.0.3"].map { EachHost(Fixtures.address($0)) }))
+        #expect(policy.hosts(ofRoles: ["demo.db"]) == .notEnumerable("role 'demo.db' is bound to the built-in set 'any'"))
     }
 }

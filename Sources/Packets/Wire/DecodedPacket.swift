@@ -62,6 +62,9 @@ public struct DecodedPacket: Sendable {
     /// Outermost 802.1Q/802.1ad VLAN ID, or -1 when untagged; and how many tags there were.
     public var outerVLAN: Int32 = -1
     public var vlanDepth: UInt8 = 0
+    /// For a frame that carries no IP (`DecodeStatus.notIP`): its innermost EtherType (ARP is
+    /// 0x0806), or 0 for an 802.3 LLC frame (spanning tree, CDP, ...).
+    public var etherType: UInt16 = 0
     /// Fragmentation: `isFragment` for any fragment; `fragmentOffset` > 0 means no transport header.
     public var isFragment = false
     public var fragmentOffset: Int = 0

@@ -97,7 +97,9 @@ public enum PacketDecoder {
                 switch ppp {
                 case 0x0021: return decodeIPv4(frame, at: offset, wire: wire, into: &packet)
                 case 0x0057: return decodeIPv6(frame, at: offset, wire: wire, into: &packet)
-                default: return .notIP
+                default:
+                    packet.etherType = 0x8864
+                    return .notIP
                 }
             case 0x8847, 0x8848:
                 // MPLS (RFC 3032): 4-byte entries until bottom of stack; the payload's version
@@ -115,7 +117,9 @@ public enum PacketDecoder {
                 switch frame[offset] >> 4 {
                 case 4: return decodeIPv4(frame, at: offset, wire: wire, into: &packet)
                 case 6: return decodeIPv6(frame, at: offset, wire: wire, into: &packet)
-                default: return .notIP
+                default:
+                    packet.etherType = 0x8847
+                    return .notIP
                 }
             case 0x893F:
                 // 802.1BR E-Tag: 6 bytes (E-PCP/E-DEI, ingress and E-CID fields), then the next EtherType.
@@ -127,11 +131,13 @@ public enum PacketDecoder {
                 // (RFC 1042): DSAP AA, SSAP AA, control 03, OUI 00-00-00, then the EtherType.
                 guard frame.count - offset >= 8 else { return .truncatedLinkHeader }
                 guard frame.bigEndianUInt32(at: offset) == 0xAAAA_0300, frame[offset + 4] == 0, frame[offset + 5] == 0 else {
+                    packet.etherType = 0
                     return .notIP
                 }
                 etherType = frame.bigEndianUInt16(at: offset + 6)
                 offset += 8
             default:
+                packet.etherType = etherType
                 return .notIP
             }
         }

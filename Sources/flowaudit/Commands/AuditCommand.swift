@@ -27,8 +27,9 @@ struct AuditOptions: ParsableArguments {
     var output: String = "-"
 
     @Option(name: .customLong("fail-on"), help: ArgumentHelp(
-        "Finding categories that make the exit status 1, comma separated (unexpected, attempt, missing, blocked, advisory), or 'none'."))
-    var failOn: String = "unexpected,missing,blocked"
+        "Finding categories that make the exit status 1, comma separated (unexpected, attempt, missing, blocked, advisory, no-scope), or 'none'.",
+        discussion: "It changes only the exit status: the report's verdict (PASS, FAIL, NO-SCOPE) follows from the findings alone."))
+    var failOn: String = "unexpected,missing,blocked,no-scope"
 
     @Flag(name: .customLong("no-color"), help: "Never colour the text report.")
     var noColour = false
@@ -107,8 +108,10 @@ struct AuditCommand: ParsableCommand {
             Reads the captures as one continuous capture, groups packets into flows and decides \
             each flow when it ends: allowed by which rules, unexpected, or out of scope. Reports \
             every rule's status (observed, blocked, missing, partial, unbound), unexpected flows and \
-            attempts, and advisories. Exit status: 0 when nothing at or above --fail-on was found, \
-            1 when something was, 2 for invalid input (the report is still written for what could be read).
+            attempts, and advisories. The verdict is FAIL when unexpected traffic got through or a \
+            required rule is missing, partial or blocked, and NO-SCOPE when no flow touches a monitored \
+            host (nothing was audited). Exit status: 0 when nothing in --fail-on was found, 1 when \
+            something was, 2 for invalid input (the report is still written for what could be read).
             """
     )
 
@@ -131,7 +134,7 @@ struct AuditCommand: ParsableCommand {
         let auditor = Auditor(policy: policy, configuration: configuration)
         // The evidence manifest's digests are computed on the other core while the audit runs.
         let digests = BackgroundDigests(paths: digest == .sha256 ? captures : [])
-        let inputs = auditor.run(paths: captures)
+        let inputs = auditor.run(paths: captures, reading: timeouts.reading)
         var inputError = false
         var evidence: [InputEvidence] = []
         for input in inputs {

@@ -33,7 +33,7 @@ struct FlowsCommand: ParsableCommand {
         let writer = FlowTableWriter(format: format, output: out)
         writer.begin()
         var meter = FlowMeter(configuration: timeouts.configuration) { flow in writer.row(flow) }
-        let inputs = CaptureRun.run(paths: captures, meter: &meter)
+        let inputs = CaptureRun.run(paths: captures, meter: &meter, reading: timeouts.reading)
         writer.end(inputs: inputs, statistics: meter.statistics)
         var failed = false
         for input in inputs {
@@ -60,9 +60,25 @@ struct TimeoutOptions: ParsableArguments {
         discussion: "Bounds memory on scans, floods and hostile captures: about 250 bytes per open flow."))
     var maxFlows: Int = 2_000_000
 
+    @Option(name: .customLong("read-buffer"), help: ArgumentHelp("Bytes of the read buffer (at least 4096).", visibility: .hidden))
+    var readBuffer: Int = 1 << 20
+
+    @Option(name: .customLong("batch-packets"), help: ArgumentHelp("Packets handed to the flow table at a time (1 to 512).", visibility: .hidden))
+    var batchPackets: Int = 512
+
     func validate() throws {
         guard tcpTimeout > 0, udpTimeout > 0 else { throw ValidationError("Timeouts must be positive numbers of seconds.") }
         guard maxFlows >= 1 else { throw ValidationError("--max-flows must be at least 1.") }
+        guard readBuffer >= 4096 else { throw ValidationError("--read-buffer must be at least 4096 bytes.") }
+        guard (1...512).contains(batchPackets) else { throw ValidationError("--batch-packets must be from 1 to 512.") }
+    }
+
+    /// How inputs are read (the hidden knobs that tests vary to show results do not depend on them).
+    var reading: CaptureRun.Reading {
+        var reading = CaptureRun.Reading()
+        reading.bufferSize = readBuffer
+        reading.batchPackets = batchPackets
+        return reading
     }
 
     var configuration: FlowMeterConfiguration {

@@ -1,0 +1,81 @@
+/// The activity list a flow waits on: idle flows are ended from the list heads, each list with
+/// its own timeout.
+public enum ActivityList: UInt8, CaseIterable, Sendable {
+    /// Open TCP flows (TCP idle timeout).
+    case tcp = 0
+    /// Open flows of every other protocol (UDP, ICMP, ...; the other idle timeout).
+    case other = 1
+    /// TCP flows that closed (FIN both ways) or were reset, lingering for trailing packets.
+    case closing = 2
+}
+
+/// Flows in order of last activity, one intrusive doubly linked list per ``ActivityList``,
+/// indexed by flow index. The links live in small arrays apart from the flow records, so moving a
+/// flow to the back touches a few integers instead of three records.
+///
+/// The expiry structure of the flow table: the flow at a list's head is the one idle longest
+/// (to within the requeue interval the table uses), so ending idle flows looks only at heads and
+/// costs O(1) per flow ended.
+struct ActivityLists {
+    private var previous: [Int32] = []
+    private var next: [Int32] = []
+    private var membership: [UInt8] = []
+    /// Capture time each flow was last moved to the back of its list.
+    private var queuedAt: [Int64] = []
+    private var heads: InlineArray<3, Int32> = InlineArray(repeating: -1)
+    private var tails: InlineArray<3, Int32> = InlineArray(repeating: -1)
+
+    /// Makes room for flow index `index` (indices are handed out densely from 0).
+    mutating func grow(toInclude index: Int) {
+        while previous.count <= index {
+            previous.append(-1)
+            next.append(-1)
+            membership.append(0)
+            queuedAt.append(0)
+        }
+    }
+
+    /// The flow idle longest on `list`, or nil when the list is empty.
+    func head(_ list: ActivityList) -> Int? {
+        let value = heads[Int(list.rawValue)]
+        return value < 0 ? nil : Int(value)
+    }
+
+    /// The list flow `index` is on.
+    func list(of index: Int) -> ActivityList { ActivityList(rawValue: membership[index]) ?? .other }
+
+    /// When flow `index` was last moved to the back of its list.
+    func queuedTime(of index: Int) -> Int64 { queuedAt[index] }
+
+    /// Appends flow `index` (not on any list) to the back of `list`.
+    mutating func pushBack(_ index: Int, on list: ActivityList, at time: Int64) {
+        let l = Int(list.rawValue)
+        let tail = tails[l]
+        membership[index] = list.rawValue
+        previous[index] = tail
+        next[index] = -1
+        queuedAt[index] = time
+        if tail >= 0 { next[Int(tail)] = Int32(index) } else { heads[l] = Int32(index) }
+        tails[l] = Int32(index)
+    }
+
+    /// Takes flow `index` off its list.
+    mutating func unlink(_ index: Int) {
+        let l = Int(membership[index])
+        let p = previous[index], n = next[index]
+        if p >= 0 { next[Int(p)] = n } else { heads[l] = n }
+        if n >= 0 { previous[Int(n)] = p } else { tails[l] = p }
+        previous[index] = -1
+        next[index] = -1
+    }
+
+    /// Moves flow `index` to the back of `list` (its own or another).
+    mutating func moveToBack(_ index: Int, on list: ActivityList, at time: Int64) {
+        if membership[index] == list.rawValue && next[index] < 0 {
+            queuedAt[index] = time
+            return
+        }
+        unlink(index)
+        pushBack(index, on: list, at: time)
+    }
+}
