@@ -159,9 +159,11 @@ public final class Auditor {
         do {
             let message = tcp ? try DNSMessage.parse(tcpPayload: payload) : try DNSMessage.parse(payload)
             guard message.isResponse else { return }
-            for answer in message.addressNames() {
+            var cuts = DNSNameCuts()
+            for answer in message.addressNames(limits: names.dnsLimits, cuts: &cuts) {
                 for name in answer.names { names.bind(name, to: answer.address, source: .dns, at: time, ttl: answer.ttl) }
             }
+            names.record(cuts)
         } catch {
             malformed[error.rawValue, default: 0] += 1
         }
@@ -436,7 +438,7 @@ public final class Auditor {
             advisories: advisories.sorted,
             documentNotes: policy.policy.ruleSets.flatMap { set in set.notes.map { (system: set.system, note: $0) } },
             inScopeFlows: inScopeFlows, outOfScopeFlows: outOfScopeFlows, outOfScopePackets: outOfScopePackets,
-            oneSidedFlows: oneSidedFlows, unlistedUnexpectedFlows: groups.unlistedFlows, namesLearned: names.bindings.count, malformedMessages: malformed,
+            oneSidedFlows: oneSidedFlows, unlistedUnexpectedFlows: groups.unlistedFlows, namesLearned: names.bindings.count, nameTable: names.statistics, malformedMessages: malformed,
             linkControl: linkControlCounts(), decode: decode, capture: capture)
     }
 

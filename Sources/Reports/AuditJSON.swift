@@ -41,6 +41,12 @@ public enum AuditJSON {
             + report.decode.skippedByReason.map { "\(Format.json($0.0.key)):\($0.1)" }.joined(separator: ",")
             + "},\"unmatched_icmp_errors\":\(report.decode.unmatchedICMPErrors),\"evicted_flows\":\(report.decode.evictedFlows),\"flows\":\(report.decode.flowsCreated),"
             + "\"peak_open_flows\":\(report.decode.peakActiveFlows)}")
+        let n = report.nameTable
+        f.append("\"tables\":{\"flows\":{\"peak_open\":\(report.decode.peakActiveFlows),\"evicted\":\(report.decode.evictedFlows)},"
+            + "\"fragments\":" + InputSummaryJSON.fragmentsObject(report.decode.fragments) + ","
+            + "\"names\":{\"addresses\":\(report.namesLearned),\"dropped_bindings\":\(n.droppedBindings),"
+            + "\"dns_messages_cut\":\(n.dnsMessagesCut),\"dns_address_records_cut\":\(n.dnsAddressRecordsCut),"
+            + "\"dns_aliases_cut\":\(n.dnsAliasesCut),\"dns_chains_cut\":\(n.dnsChainsCut),\"dns_names_cut\":\(n.dnsNamesCut)}}")
         f.append("\"malformed_messages\":{" + report.malformedMessages.sorted { $0.key < $1.key }.map { "\(Format.json($0.key)):\($0.value)" }.joined(separator: ",") + "}")
         if let capture = report.capture {
             f.append("\"capture\":{\"received\":\(capture.received),\"dropped_by_kernel\":\(capture.droppedByKernel),\"dropped_by_interface\":\(capture.droppedByInterface)}")
