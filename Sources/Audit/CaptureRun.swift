@@ -98,6 +98,13 @@ extension FlowMeterStatistics {
         result.flowsEnded = flowsEnded - earlier.flowsEnded
         result.evictedFlows = evictedFlows - earlier.evictedFlows
         result.peakActiveFlows = peakActiveFlows
+        result.fragments.entriesCreated = fragments.entriesCreated - earlier.fragments.entriesCreated
+        result.fragments.entriesCompleted = fragments.entriesCompleted - earlier.fragments.entriesCompleted
+        result.fragments.entriesExpired = fragments.entriesExpired - earlier.fragments.entriesExpired
+        result.fragments.entriesEvicted = fragments.entriesEvicted - earlier.fragments.entriesEvicted
+        result.fragments.unmatchedFragments = fragments.unmatchedFragments - earlier.fragments.unmatchedFragments
+        result.fragments.queueSteps = fragments.queueSteps - earlier.fragments.queueSteps
+        result.fragments.peakEntries = fragments.peakEntries
         return result
     }
 }
