@@ -57,6 +57,8 @@ public struct FlowMeterStatistics: Sendable {
     /// Inner packets not followed because they lie deeper than
     /// ``PacketDecoder/maximumTunnelDepth`` tunnels.
     public var tunnelTooDeep: UInt64 = 0
+    /// Packets with a loose or strict source route that still had hops to go.
+    public var sourceRoutedPackets: UInt64 = 0
 
     public init() {}
 
@@ -279,6 +281,10 @@ public struct FlowMeter {
             index = createFlow(key: key, hash: hash, sourceIsLower: sourceIsLower, sourcePort: sourcePort,
                                destinationPort: destinationPort, timestamp: record.timestamp)
             created = true
+        }
+        if decoded.sourceRouted {
+            statistics.sourceRoutedPackets &+= 1
+            flows[index].sourceRouteDestination = decoded.sourceRouteDestination
         }
         update(index, sourceIsLower: sourceIsLower, timestamp: record.timestamp, headerless: headerless, frame: frame)
         if created, let onFlowStart { onFlowStart(flows[index]) }

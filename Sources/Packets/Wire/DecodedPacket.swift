@@ -91,6 +91,12 @@ public struct DecodedPacket: Sendable {
     public var innerOffset: Int = 0
     public var innerWireEnd: Int = 0
 
+    /// A loose or strict source route (IPv4 LSRR/SSRR, RFC 791 3.1; IPv6 routing header type 0,
+    /// RFC 2460 4.4) with hops left: the packet's destination is only the next hop, and
+    /// `sourceRouteDestination` is the final one the route names.
+    public var sourceRouted = false
+    public var sourceRouteDestination = IPAddress(high: 0, low: 0)
+
     @inlinable public init() {}
 
     /// Clears what a decode sets only on some paths.
@@ -109,6 +115,7 @@ public struct DecodedPacket: Sendable {
         payloadCapturedLength = 0
         payloadLength = 0
         tunnelKind = .none
+        sourceRouted = false
     }
 
     /// True when the transport header was decoded (first fragment or unfragmented).

@@ -52,6 +52,20 @@ public enum PacketDecoder {
             case 10, 24, 28, 30: return decodeIPv6(frame, at: 4, wire: wire, into: &packet)
             default: return .unknownLoopbackFamily
             }
+        case 9:
+            return decodePPP(frame, wire: wire, hdlc: false, into: &packet)
+        case 50:
+            return decodePPP(frame, wire: wire, hdlc: true, into: &packet)
+        case 104:
+            return decodeCiscoHDLC(frame, wire: wire, into: &packet)
+        case 105:
+            return decodeIEEE80211(frame, at: 0, wire: wire, into: &packet)
+        case 127:
+            return decodeRadiotap(frame, wire: wire, into: &packet)
+        case 192:
+            return decodePPI(frame, wire: wire, into: &packet)
+        case 239:
+            return decodeNFLOG(frame, wire: wire, into: &packet)
         default:
             return .unsupportedLinkType
         }
