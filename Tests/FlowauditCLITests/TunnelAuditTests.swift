@@ -87,7 +87,7 @@ struct TunnelAuditTests {
         #expect(byResponder["198.51.100.80"] == nil)
         let rules = try #require(try result.json()["rules"] as? [[String: Any]])
         let license: [String: Any]? = rules.first { ($0["id"] as? String)?.hasSuffix("license-validation") == true }
-        let licenseFlows: Int = license?["flows"] as? Int ?? 0
+        let licenseFlows: Int = license?["completed_flows"] as? Int ?? 0
         #expect(licenseFlows >= 1, "\(rules)")
 
         // The text report names the tunnel of each group.
