@@ -4,10 +4,10 @@
 # -v qualify=1 writes roles as system.role (rule files are role namespaces); qualify=0 writes the
 # bare ids (rule files of revisions whose role ids were global).
 FNR == 1 { inroles = 0 }
-/^system:/ { system = $2 }
+/^system:/ { sys = $2 }
 /^roles:/ { inroles = 1; next }
 /^[a-z]/ { inroles = 0 }
-inroles && /^  [a-z0-9-]+:/ { role = $1; sub(":", "", role); if (qualify) role = system "." role; order[++n] = role }
+inroles && /^  [a-z0-9-]+:/ { role = $1; sub(":", "", role); if (qualify) role = sys "." role; order[++n] = role }
 inroles && /monitored: *true/ { monitored[role] = 1 }
 END {
   for (i = 1; i <= n; i++) if (order[i] in monitored) m[++nm] = order[i]; else o[++no] = order[i]

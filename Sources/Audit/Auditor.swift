@@ -270,7 +270,7 @@ public final class Auditor {
             return value
         }
         let group = groupKey(flow, verdict)
-        if policy.hasPreferAdvice {
+        if policy.isAvoided(ipProtocol: flow.protocolNumber, port: verdict.query.responderPort) {
             // Advice belongs to the rule file that gives it: only the systems whose rules allow
             // the flow (or, for an unexpected flow, whose roles its ends hold) advise on it.
             let prefers = policy.preferAdvisories(ipProtocol: flow.protocolNumber, port: verdict.query.responderPort,

@@ -216,6 +216,8 @@ struct RuleAccumulator {
             status = .blocked
         } else {
             status = r.required ? .missing : .notSeen
+            // A missing `each` rule: every host is missing, named as the site names it.
+            if r.each, r.required, case .hosts(let hosts) = policy.eachHosts(rule: index) { missing = hosts.map(\.name) }
         }
         if unanswered > 0 && completed == 0 { notes.append("no reply seen (a one-way service, or replies dropped)") }
         if oneSided > 0 { notes.append("\(oneSided) flow\(oneSided == 1 ? "" : "s") seen in one direction only (one-sided capture, not blocked)") }

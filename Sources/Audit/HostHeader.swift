@@ -5,6 +5,12 @@ enum HostHeader {
     /// `name` from `name`, `name:port` or `name.`; nil for an address literal (`10.0.0.5`,
     /// `10.0.0.5:80`, `[2001:db8::1]:443`), which names no host, and for empty text.
     static func name(_ value: String) -> String? {
+        // The common case, a plain name (no port, no brackets, ending in a letter as every top-level
+        // domain does, so not an IPv4 literal): taken as it is, without parsing.
+        if let last = value.utf8.last, (last | 0x20) >= 0x61, (last | 0x20) <= 0x7A,
+           !value.utf8.contains(0x3A), value.utf8.first != 0x20, value.utf8.first != 0x09 {
+            return value
+        }
         var text = Substring(value)
         while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
         while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }

@@ -318,9 +318,15 @@ public struct FlowMeter {
     }
 
     /// True when flow `index` has been idle longer than its list's timeout at `time`.
+    @inline(__always)
     func isIdle(_ index: Int, at time: Int64) -> Bool {
         let last = flows[index].lastTimestamp
-        return time > last && time &- last > timeout(of: lists.list(of: index))
+        guard time > last else { return false }
+        let gap = time &- last
+        // The common case, a packet shortly after the last, decides on the record's time alone.
+        if gap <= configuration.closeLinger && gap <= configuration.otherIdleTimeout && gap <= configuration.tcpIdleTimeout { return false }
+        let list: ActivityList = flows[index].isFinished ? .closing : (flows[index].protocolNumber == IPProtocolNumber.tcp ? .tcp : .other)
+        return gap > timeout(of: list)
     }
 
     /// Moves the clock to `time` (a live capture's wall clock) and ends flows idle past it.

@@ -408,8 +408,11 @@ public struct CompiledPolicy: Sendable {
         return systems
     }
 
-    /// True when some loaded rule file has `prefer:` advice.
-    public var hasPreferAdvice: Bool { !policy.prefer.isEmpty }
+    /// True when some loaded rule file's `prefer:` entry avoids this protocol and port: the
+    /// cheap test before the advising systems of a flow are worked out.
+    public func isAvoided(ipProtocol: UInt8, port: UInt16) -> Bool {
+        policy.prefer.contains { $0.avoid.matches(ipProtocol: ipProtocol, port: port) }
+    }
 
     // MARK: Rules
 

@@ -25,7 +25,7 @@ public final class FlowTableWriter {
         case .text:
             output.write(Format.column("start", 28) + Format.column("duration", 13) + Format.column("proto", 7)
                 + Format.column("initiator", 24) + Format.column("responder", 24) + Format.column("state", 12)
-                + "pkts>  bytes>  <pkts  <bytes  initiator-by      history  community-id\n")
+                + "pkts>  bytes>  <pkts  <bytes  initiator-by      history  vlan  community-id\n")
         case .csv:
             output.write("start,duration,protocol,initiator,initiator_port,responder,responder_port,state,"
                 + "initiator_packets,initiator_bytes,responder_packets,responder_bytes,initiator_reason,"
@@ -70,6 +70,9 @@ public final class FlowTableWriter {
             out.ascii(flow.initiatorReason.name); out.pad(from: start, to: 16)
             start = out.position
             out.ascii(flow.history); out.pad(from: start, to: 9)
+            start = out.position
+            if flow.vlan >= 0 { out.decimal(UInt64(flow.vlan)) } else { out.byte(0x2D) }
+            out.pad(from: start, to: 6)
             out.ascii(communityID)
             if let tunnel = flow.tunnel { out.ascii("  tunnel " + TunnelFormat.text(tunnel)) }
             out.byte(0x0A)

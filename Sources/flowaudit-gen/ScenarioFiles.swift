@@ -65,10 +65,13 @@ struct ScenarioFiles {
         out += "  \"site\": \"site.yaml\",\n"
         out += "  \"capture\": \(Format.json(scenario.format.fileName)),\n"
         out += "  \"command\": \(Format.json(commandLine)),\n"
+        out += "  \"verdict\": \(Format.json(built.verdict)),\n"
         out += "  \"exit_status\": \(built.expectedExitStatus),\n"
         out += "  \"in_scope_flows\": \(built.inScopeFlows),\n"
         out += "  \"out_of_scope_flows\": \(built.outOfScopeFlows),\n"
         out += "  \"counts\": {" + counts.map { "\(Format.json($0.0)): \($0.1)" }.joined(separator: ", ") + "},\n"
+        out += "  \"link_control\": {\"packets\": \(built.linkControlPackets), \"kinds\": ["
+            + built.linkControlKinds.map(Format.json).joined(separator: ", ") + "]},\n"
         out += "  \"rules\": [\n"
         out += built.rules.map { rule in
             "    {\"id\": \(Format.json(rule.id)), \"status\": \(Format.json(rule.status.rawValue)), "
@@ -90,8 +93,13 @@ struct ScenarioFiles {
     private func groups(_ list: [ExpectedGroup]) -> String {
         if list.isEmpty { return "[]" }
         return "[\n" + list.map { group in
-            "    {\"initiator\": \(Format.json(group.initiator)), \"responder\": \(Format.json(group.responder)), "
-                + "\"service\": \(Format.json(group.service)), \"why\": \(Format.json(group.why))}"
+            var line = "    {\"initiator\": \(Format.json(group.initiator)), \"responder\": \(Format.json(group.responder)), "
+                + "\"service\": \(Format.json(group.service)), "
+            if let roles = group.roles {
+                line += "\"initiator_roles\": [\(roles.initiator.map(Format.json).joined(separator: ", "))], "
+                    + "\"responder_roles\": [\(roles.responder.map(Format.json).joined(separator: ", "))], "
+            }
+            return line + "\"why\": \(Format.json(group.why))}"
         }.joined(separator: ",\n") + "\n  ]"
     }
 
@@ -104,13 +112,17 @@ struct ScenarioFiles {
         out += "Files: `site.yaml` (the site binding), `\(scenario.format.fileName)` (\(scenario.format.summary), "
         out += "\(built.frames.count) packets), `expected.json` (the findings the traffic was built to produce).\n\n"
         out += "```\n\(auditCommand)\n```\n\n"
-        out += "Expected exit status: \(built.expectedExitStatus) (default `--fail-on unexpected,missing,blocked`).\n\n"
+        out += "Expected verdict: \(built.verdict); exit status \(built.expectedExitStatus) (default `--fail-on unexpected,missing,blocked`).\n\n"
         out += "## Rules\n\n| rule | status | what it shows |\n|---|---|---|\n"
         for rule in built.rules {
             let missing = rule.hostsMissing.isEmpty ? "" : " (hosts missing: \(rule.hostsMissing.joined(separator: ", ")))"
             out += "| `\(rule.id)` | \(rule.status.rawValue)\(missing) | \(rule.why) |\n"
         }
         out += section("Unexpected (completed)", built.unexpected)
+        if built.linkControlPackets > 0 {
+            out += "\n## Link control\n\n\(built.linkControlPackets) packets (\(built.linkControlKinds.joined(separator: ", ")))"
+            out += " on the monitored hosts' links: counted in the report's `link_control` section, never unexpected.\n"
+        }
         out += section("Attempts (unexpected, never completed)", built.attempts)
         if !built.advisories.isEmpty {
             out += "\n## Advisories\n\n"
@@ -126,7 +138,10 @@ struct ScenarioFiles {
     private func section(_ title: String, _ list: [ExpectedGroup]) -> String {
         guard !list.isEmpty else { return "" }
         var out = "\n## \(title)\n\n"
-        for group in list { out += "- \(group.initiator) -> \(group.responder) \(group.service): \(group.why)\n" }
+        for group in list {
+            let roles = group.roles.map { " (roles \($0.initiator.joined(separator: ", ")) -> \($0.responder.joined(separator: ", ")))" } ?? ""
+            out += "- \(group.initiator) -> \(group.responder) \(group.service)\(roles): \(group.why)\n"
+        }
         return out
     }
 }
@@ -136,18 +151,21 @@ struct ScenarioFiles {
 enum ScenarioIndex {
     static func readme(_ scenarios: [ScenarioFiles]) -> String {
         var out = "# Sample scenarios\n\n"
-        out += "One folder per vendor document in `Rules/`: a site binding (`site.yaml`), a capture written by the project's "
+        out += "One folder per vendor document in `Rules/`, and one (`two-products`) for a site that loads two of them: a site binding (`site.yaml`), a capture written by the project's "
         out += "own packet builder, and `expected.json`, the findings the capture was built to produce. Each scenario has compliant "
         out += "traffic for the required rules and deliberate trouble: unexpected flows (an unlisted internet host, an allowed port "
         out += "from the wrong role, a name the document does not give, the reverse of a one-way rule), a required rule with no "
         out += "traffic, attempts refused by silence, RST and ICMP administratively prohibited, a TLS 1.0 handshake, a flow "
         out += "already running when the capture starts, names bound by DNS answers with CNAME chains and by SNI, VLAN tags, "
-        out += "IPv6 and out-of-scope traffic. The folder's README lists what each finding demonstrates.\n\n"
-        out += "| scenario | capture | findings (default --fail-on) |\n|---|---|---|\n"
+        out += "IPv6 and out-of-scope traffic, a dual-stack HA pair bound by host name (`hosts:`), a role scoped to a VLAN, "
+        out += "link control noise (ARP, neighbour and router discovery, MLD, IGMP, DHCP, DHCPv6, mDNS) that is never unexpected, "
+        out += "and two products speaking LDAP to one domain controller, where only the document that prefers LDAPS advises. "
+        out += "The folder's README lists what each finding demonstrates.\n\n"
+        out += "| scenario | capture | verdict and findings (default --fail-on) |\n|---|---|---|\n"
         for files in scenarios {
             let counts = files.counts.filter { $0.1 > 0 }.map { "\($0.1) \($0.0)" }.joined(separator: ", ")
             out += "| [\(files.scenario.title)](\(files.scenario.system)/README.md) | \(files.scenario.format.summary) | "
-            out += "\(counts); exit \(files.built.expectedExitStatus) |\n"
+            out += "\(files.built.verdict): \(counts); exit \(files.built.expectedExitStatus) |\n"
         }
         out += "\nRun one from the repository root:\n\n```\n\(scenarios.first.map(\.auditCommand) ?? "")\n```\n\n"
         out += "or all of them with `scripts/samples`. The files are written by `swift run flowaudit-gen scenarios` "

@@ -34,26 +34,76 @@ enum ScenarioCaptureFormat: Equatable {
 struct ScenarioSite {
     var name: String
     var comment: [String]
-    /// The rule file, relative to the site file.
-    var rulesFile: String
+    /// The rule files, relative to the site file.
+    var rulesFiles: [String]
     var roles: [(role: String, hosts: [String], comment: String?)]
     var names: [(name: String, addresses: [String])] = []
     var choose: [(rule: String, service: String)] = []
     var tlsMinimum: String? = nil
     var tlsMinimumComment: String? = nil
+    /// Named machines (`hosts:`): name -> every address the machine uses.
+    var hosts: [(name: String, addresses: [String], comment: String?)] = []
+    /// Roles in the long form, scoped to 802.1Q VLAN ids.
+    var vlanRoles: [(role: String, hosts: [String], vlan: [UInt16], comment: String?)] = []
+    /// `audit-link-control:`, written only when set.
+    var auditLinkControl: Bool? = nil
+
+    init(name: String, comment: [String], rulesFile: String, roles: [(role: String, hosts: [String], comment: String?)],
+         names: [(name: String, addresses: [String])] = [], choose: [(rule: String, service: String)] = [],
+         tlsMinimum: String? = nil, tlsMinimumComment: String? = nil,
+         hosts: [(name: String, addresses: [String], comment: String?)] = [],
+         vlanRoles: [(role: String, hosts: [String], vlan: [UInt16], comment: String?)] = [], auditLinkControl: Bool? = nil) {
+        self.init(name: name, comment: comment, rulesFiles: [rulesFile], roles: roles, names: names, choose: choose,
+                  tlsMinimum: tlsMinimum, tlsMinimumComment: tlsMinimumComment, hosts: hosts, vlanRoles: vlanRoles,
+                  auditLinkControl: auditLinkControl)
+    }
+
+    init(name: String, comment: [String], rulesFiles: [String], roles: [(role: String, hosts: [String], comment: String?)],
+         names: [(name: String, addresses: [String])] = [], choose: [(rule: String, service: String)] = [],
+         tlsMinimum: String? = nil, tlsMinimumComment: String? = nil,
+         hosts: [(name: String, addresses: [String], comment: String?)] = [],
+         vlanRoles: [(role: String, hosts: [String], vlan: [UInt16], comment: String?)] = [], auditLinkControl: Bool? = nil) {
+        self.name = name
+        self.comment = comment
+        self.rulesFiles = rulesFiles
+        self.roles = roles
+        self.names = names
+        self.choose = choose
+        self.tlsMinimum = tlsMinimum
+        self.tlsMinimumComment = tlsMinimumComment
+        self.hosts = hosts
+        self.vlanRoles = vlanRoles
+        self.auditLinkControl = auditLinkControl
+    }
 
     /// The YAML text, in a fixed order.
     func yaml() -> String {
         var out = comment.map { "# \($0)\n" }.joined()
         out += "site: \(name)\n"
-        out += "rules: [\(rulesFile)]\n"
+        out += "rules: [\(rulesFiles.joined(separator: ", "))]\n"
         if let tlsMinimum {
             out += "tls-minimum: \"\(tlsMinimum)\"" + (tlsMinimumComment.map { "   # \($0)" } ?? "") + "\n"
+        }
+        if let auditLinkControl {
+            out += "audit-link-control: \(auditLinkControl)\n"
+        }
+        if !hosts.isEmpty {
+            out += "hosts:\n"
+            for (name, addresses, note) in hosts {
+                if let note { out += "  # \(note)\n" }
+                out += "  \(name): [\(addresses.map(Self.scalar).joined(separator: ", "))]\n"
+            }
         }
         out += "roles:\n"
         for (role, hosts, note) in roles {
             if let note { out += "  # \(note)\n" }
             out += "  \(role): [\(hosts.map(Self.scalar).joined(separator: ", "))]\n"
+        }
+        for (role, hosts, vlan, note) in vlanRoles {
+            if let note { out += "  # \(note)\n" }
+            out += "  \(role):\n"
+            out += "    hosts: [\(hosts.map(Self.scalar).joined(separator: ", "))]\n"
+            out += "    vlan: [\(vlan.map(String.init).joined(separator: ", "))]\n"
         }
         if !names.isEmpty {
             out += "names:\n"
@@ -90,6 +140,8 @@ struct ExpectedGroup {
     var responder: String
     var service: String
     var why: String
+    /// The qualified roles of each end (`arksspr.internal-server`), when the scenario checks them.
+    var roles: (initiator: [String], responder: [String])? = nil
 }
 
 struct ExpectedAdvisory {
@@ -110,7 +162,7 @@ struct Scenario {
     var story: String
     var build: (inout ScenarioBuilder) -> Void
 
-    static var all: [Scenario] { [.arksspr, .netwrixPrivilegeSecure, .nextronAnalysisCockpit, .remoteSpark] }
+    static var all: [Scenario] { [.arksspr, .netwrixPrivilegeSecure, .nextronAnalysisCockpit, .remoteSpark, .twoProducts] }
 
     /// The built traffic and expectations.
     func run() -> ScenarioBuilder {
@@ -133,6 +185,9 @@ struct ScenarioBuilder {
     private(set) var unexpected: [ExpectedGroup] = []
     private(set) var attempts: [ExpectedGroup] = []
     private(set) var advisories: [ExpectedAdvisory] = []
+    /// Link control packets (ARP, ND, MLD, DHCP, DHCPv6, IGMP, ...) and their kinds, in order of first use.
+    private(set) var linkControlPackets = 0
+    private(set) var linkControlKinds: [String] = []
     /// Lines for the README: the traffic of the scenario, in the order it was added.
     private(set) var traffic: [String] = []
     /// Conversations (one flow each) with a monitored end, and without.
@@ -147,12 +202,17 @@ struct ScenarioBuilder {
 
     // MARK: Expectations
 
-    mutating func expect(_ rule: String, _ status: ExpectedStatus, missing hosts: [IPAddress] = [], _ why: String) {
-        rules.append(ExpectedRule(id: "\(system)/\(rule)", status: status, hostsMissing: hosts.map(\.description), why: why))
+    /// `rule` is the id in the scenario's rule file, or `system/id` when the site loads several files.
+    /// `hosts` are the hosts missing from an `each` rule: `hosts:` names, or addresses of unnamed hosts.
+    mutating func expect(_ rule: String, _ status: ExpectedStatus, missing hosts: [String] = [], _ why: String) {
+        let id = rule.contains("/") ? rule : "\(system)/\(rule)"
+        rules.append(ExpectedRule(id: id, status: status, hostsMissing: hosts, why: why))
     }
 
-    mutating func expectUnexpected(_ initiator: IPAddress, _ responder: IPAddress, _ service: String, _ why: String) {
-        unexpected.append(ExpectedGroup(initiator: initiator.description, responder: responder.description, service: service, why: why))
+    mutating func expectUnexpected(_ initiator: IPAddress, _ responder: IPAddress, _ service: String,
+                                   roles: (initiator: [String], responder: [String])? = nil, _ why: String) {
+        unexpected.append(ExpectedGroup(initiator: initiator.description, responder: responder.description, service: service, why: why,
+                                        roles: roles))
     }
 
     mutating func expectAttempt(_ initiator: IPAddress, _ responder: IPAddress, _ service: String, _ why: String) {
@@ -165,8 +225,15 @@ struct ScenarioBuilder {
 
     /// Exit status of `flowaudit audit` with the default `--fail-on unexpected,missing,blocked`.
     var expectedExitStatus: Int {
+        verdict == "PASS" ? 0 : 1
+    }
+
+    /// The report's verdict: FAIL when there are unexpected flows or missing, partial or blocked
+    /// rules, whatever `--fail-on` says; NO-SCOPE when the capture has flows and none is in scope.
+    var verdict: String {
+        if inScopeFlows == 0 && outOfScopeFlows > 0 { return "NO-SCOPE" }
         let failing = !unexpected.isEmpty || rules.contains { [.missing, .partial, .blocked].contains($0.status) }
-        return failing ? 1 : 0
+        return failing ? "FAIL" : "PASS"
     }
 
     // MARK: Traffic
@@ -287,6 +354,17 @@ struct ScenarioBuilder {
         let identifier = UInt16(truncatingIfNeeded: 0x0200 &+ conversations.count)
         add(Conversation(link: link).icmpEcho(client: client, server: server, at: slot(), identifier: identifier, count: 2),
             "icmp echo \(client) -> \(server), answered: \(note)")
+    }
+
+    /// Link control frames (built with ``LinkControl``), 1 ms apart from the next slot. They are
+    /// counted in the report's `link_control` section, neither in scope nor out of scope, and are
+    /// never unexpected (the site does not set `audit-link-control`).
+    mutating func linkControl(_ kind: String, _ frames: [[UInt8]], _ note: String) {
+        let start = slot()
+        conversations.append(frames.enumerated().map { TimedFrame(timestamp: start + Int64($0.offset) * 1_000_000, frame: $0.element) })
+        linkControlPackets += frames.count
+        if !linkControlKinds.contains(kind) { linkControlKinds.append(kind) }
+        traffic.append("link control, \(kind), \(frames.count) packet\(frames.count == 1 ? "" : "s"): \(note)")
     }
 
     /// The frames of every conversation in time order.

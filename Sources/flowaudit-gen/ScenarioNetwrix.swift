@@ -8,6 +8,7 @@ import Packets
 enum NetwrixAddresses {
     static let server = IPAddress(parsing: "10.30.0.10")
     static let serverV6 = IPAddress(parsing: "2001:db8:30::10")
+    static let serverName = "pam-app-01"
     static let dc1 = IPAddress(parsing: "10.30.0.2")
     static let dc2 = IPAddress(parsing: "10.30.0.3")
     static let adminsV4 = "10.40.0.0/24"
@@ -39,7 +40,7 @@ extension Scenario {
                       "Administrators on VLAN \(N.adminsVLAN) (IPv4 and IPv6), Windows targets on VLAN \(N.windowsVLAN)."],
             rulesFile: "../../Rules/netwrix-privilege-secure.yaml",
             roles: [
-                ("privilege-secure", [N.server.description, N.serverV6.description], nil),
+                ("privilege-secure", [N.serverName], "one dual-stack machine: the hosts: entry below"),
                 ("domain-controllers", [N.dc1.description, N.dc2.description], nil),
                 ("dns-service", [N.dc1.description, N.dc2.description], "the domain controllers serve DNS"),
                 ("ssh-clients", [N.adminsV4, N.adminsV6], nil),
@@ -50,12 +51,13 @@ extension Scenario {
                 ("remote-action-service", [N.remoteActionService.description], nil),
                 // azure is bound by the rule file's names login.microsoftonline.com and graph.microsoft.com.
             ],
-            tlsMinimum: "1.2", tlsMinimumComment: "the document states none; this site asks for TLS 1.2 or higher")
+            tlsMinimum: "1.2", tlsMinimumComment: "the document states none; this site asks for TLS 1.2 or higher",
+            hosts: [(N.serverName, [N.server.description, N.serverV6.description], "the Privilege Secure application server, IPv4 and IPv6")])
         return Scenario(
             system: "netwrix-privilege-secure", title: "Netwrix Privilege Secure",
             format: .pcap(nanoseconds: true, byteOrder: .littleEndian), site: site,
             story: """
-                One Privilege Secure server (\(N.server) and \(N.serverV6)) with two domain controllers that also serve DNS, \
+                One Privilege Secure server, \(N.serverName) in the site's `hosts:` (\(N.server) and \(N.serverV6)), with two domain controllers that also serve DNS, \
                 administrators on VLAN \(N.adminsVLAN), Windows targets on VLAN \(N.windowsVLAN), Linux targets behind a \
                 firewall, and a remote proxy and action service. Azure is reached by name: graph.microsoft.com through a \
                 DNS answer with a CNAME chain (the flow itself carries no name), login.microsoftonline.com through SNI. \
@@ -74,68 +76,68 @@ private func buildNetwrix(_ b: inout ScenarioBuilder) {
     b.midstream(N.admin1, clientPort: 51_514, N.server, 4422, link: admins, "SSH proxy session, first seen mid-stream")
 
     b.tcp(N.server, N.dc1, 135, "MS-RPC endpoint mapper")
-    b.expect("dc-ms-rpc", .observed, "the server reaches the RPC endpoint mapper")
+    b.expect("dc-ms-rpc", .observed, "Application Server row 1 (135 TCP, Privilege Secure server -> Domain Controller, MS-RPC): the server reaches the endpoint mapper")
 
     b.tcp(N.server, N.dc1, 389, "LDAP")
     b.tcp(N.server, N.dc2, 636, "LDAPS")
     b.udp(N.server, N.dc1, 389, "CLDAP ping")
-    b.expect("dc-ldap-ldaps", .observed, "LDAP, LDAPS and CLDAP; the document prefers neither, so no advisory")
+    b.expect("dc-ldap-ldaps", .observed, "row 2 (389 636, TCP UDP, LDAP/LDAPS): LDAP, LDAPS and CLDAP; this document prefers neither, so no prefer advisory")
 
     b.dns(N.server, N.dc1, "graph.microsoft.com", answers: [
         .cname("graph.microsoft.com", "graph.ms-edge.example"),
         .cname("graph.ms-edge.example", "graph-weu.ms-edge.example"),
         .a("graph-weu.ms-edge.example", N.graph),
     ], "DNS answer with a CNAME chain")
-    b.expect("dns", .observed, "the server resolves names through the domain controllers")
+    b.expect("dns", .observed, "row 3 (53 TCP UDP, DNS Service): the server resolves names through the domain controllers the site binds as dns-service")
 
     b.udp(N.server, clientPort: 137, N.dc1, 137, request: NetBIOSName.query("DC1"), response: NetBIOSName.answer("DC1", N.dc1),
           "NetBIOS name query")
-    b.expect("dc-netbios", .observed, "NetBIOS name service")
+    b.expect("dc-netbios", .observed, "row 4 (137 138 UDP, Net BIOS related): a NetBIOS name query answered")
 
-    b.expect("dc-adws", .missing, "no Active Directory Web Services traffic: a required rule with no flow")
+    b.expect("dc-adws", .missing, "row 5 (9389 TCP, Active Directory Web Services): 'must be open' read as required, and no ADWS flow at all; not an each rule, so no hosts are named")
 
-    b.udp(N.server, N.dc2, 88, "Kerberos over UDP")
-    b.expect("dc-kerberos", .observed, "Kerberos over UDP")
+    b.udp(N.server, N.dc2, 88, "row 6 (88 UDP, Kerberos): Kerberos over UDP")
+    b.expect("dc-kerberos", .observed, "row 6 (88 UDP, Kerberos): Kerberos over UDP")
 
-    b.expect("ssh-proxy-clients", .observed, "an SSH proxy session already running when the capture starts")
+    b.expect("ssh-proxy-clients", .observed, "Proxy Firewall Rules row 1 (4422 TCP, SSH Client -> SbPAM server): a session already running when the capture starts, oriented by the rule")
 
     b.tcp(N.adminV6, N.serverV6, 4489, link: admins, "RDP proxy over IPv6")
     b.tls10(N.admin2, N.server, 4489, serverName: nil, link: admins, "RDP proxy from an old client offering only TLS 1.0")
-    b.expect("rdp-proxy-clients", .observed, "RDP proxy sessions over IPv6 and IPv4")
-    b.expectAdvisory("tls-below-minimum", N.admin2, N.server, "TLS 1.0 handshake below the site's tls-minimum 1.2")
+    b.expect("rdp-proxy-clients", .observed, "Proxy Firewall Rules row 2 (4489 TCP, RDP Client -> SbPAM server): sessions to both of the server's addresses")
+    b.expectAdvisory("tls-below-minimum", N.admin2, N.server, "TLS 1.0 handshake below the site's tls-minimum 1.2 (the document itself states none)")
 
-    b.tcp(N.server, N.windows1, 3389, link: windows, "RDP to a Windows target")
-    b.expect("windows-rdp-proxy", .observed, "RDP to a Windows target")
+    b.tcp(N.server, N.windows1, 3389, link: windows, "Target Environment row 1 (3389 TCP, Windows Hosts, RDP Proxy)")
+    b.expect("windows-rdp-proxy", .observed, "Target Environment row 1 (3389 TCP, Windows Hosts, RDP Proxy)")
 
     b.tcp(N.server, N.windows1, 5985, link: windows, "PowerShell remoting")
-    b.expect("windows-powershell-remoting", .observed, "PowerShell remoting over 5985")
-    b.expect("windows-password-change", .observed, "same ports as PowerShell remoting: the same flow shows both rows")
+    b.expect("windows-powershell-remoting", .observed, "Target Environment row 2 (5985 5986 TCP, PowerShell remoting) over 5985")
+    b.expect("windows-password-change", .observed, "Target Environment row 3 repeats row 2's ports for password change: the same flow shows both rows")
 
     b.prohibited(N.server, N.linux1, 22, firewall: N.linuxFirewall, "the Linux firewall refuses SSH")
-    b.expect("linux-ssh", .blocked, "SSH to the Linux target refused by ICMP administratively prohibited")
+    b.expect("linux-ssh", .blocked, "Target Environment row 4 (22 TCP, Linux Hosts): refused by ICMP administratively prohibited from the Linux firewall")
 
     b.tcp(N.server, N.remoteProxy, 6520, "proxy registration")
-    b.expect("remote-proxy-registration", .observed, "the remote proxy registers")
+    b.expect("remote-proxy-registration", .observed, "Target Environment row 5 (6520 TCP, Register Proxy Service)")
 
     b.noAnswer(N.server, N.remoteActionService, 6500, "the action service never answers")
-    b.expect("remote-action-service-registration", .blocked, "SYNs to the action service got no answer")
+    b.expect("remote-action-service-registration", .blocked, "Target Environment row 6 (6500 TCP, Register Action Service): the SYNs got no answer")
 
     b.tcp(N.server, N.graph, 443, "Graph API; the address is known only from the DNS answer")
     b.tls(N.server, N.login, serverName: "login.microsoftonline.com", "sign-in; SNI binds the name")
-    b.expect("azure-graph-api", .observed, "both Azure names: one bound by DNS through a CNAME chain, one by SNI")
+    b.expect("azure-graph-api", .observed, "Target Environment row 7 (443 HTTPS, Azure) with the note's URLs login.microsoftonline.com and graph.microsoft.com: one bound by DNS through a CNAME chain, one by SNI")
 
     // Unexpected flows.
     b.tcp(N.server, N.unlistedHost, 443, "the server to an internet host no rule lists")
     b.expectUnexpected(N.server, N.unlistedHost, "tcp/443", "an unlisted internet host")
     b.tcp(N.admin1, N.server, 3389, link: admins, "an administrator opening RDP straight to the server")
-    b.expectUnexpected(N.admin1, N.server, "tcp/3389", "an allowed port (RDP) from a role it is not allowed for (only server to Windows targets)")
+    b.expectUnexpected(N.admin1, N.server, "tcp/3389", "an allowed port (RDP) from a role it is not allowed for (Target Environment row 1: only the server to Windows hosts)")
     b.tls(N.server, N.azureManagement, serverName: "management.azure.com", "an Azure name the document does not give")
     b.expectUnexpected(N.server, N.azureManagement, "tcp/443", "a name not in the document (SNI management.azure.com)")
     b.tcp(N.linux1, N.server, 22, "a Linux host opening SSH to the server")
-    b.expectUnexpected(N.linux1, N.server, "tcp/22", "the reverse direction of the one-way rule linux-ssh")
+    b.expectUnexpected(N.linux1, N.server, "tcp/22", "the reverse direction of the one-way rule linux-ssh (row 4's single_direction_arrow)")
 
     b.rejected(N.server, N.windows1, 22, link: windows, "SSH to a Windows target, port closed")
-    b.expectAttempt(N.server, N.windows1, "tcp/22", "refused by RST from the target")
+    b.expectAttempt(N.server, N.windows1, "tcp/22", "no rule allows SSH to a Windows host; refused by RST from the target")
 
     // Out of scope.
     b.startOutOfScope()

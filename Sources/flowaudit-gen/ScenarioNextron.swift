@@ -62,11 +62,11 @@ private func buildNextron(_ b: inout ScenarioBuilder) {
 
     b.tls(X.workstationV6, X.cockpitV6, serverName: "cockpit.corp.example", link: workstations, "web interface over IPv6")
     b.tls10(X.workstation1, X.cockpit, serverName: "cockpit.corp.example", link: workstations, "web interface from an old browser offering only TLS 1.0")
-    b.expect("web-interface", .observed, "workstations use the web interface over IPv6 and IPv4")
-    b.expectAdvisory("tls-below-minimum", X.workstation1, X.cockpit, "TLS 1.0 handshake below the site's tls-minimum 1.2")
+    b.expect("web-interface", .observed, "Workstation table, Web Interface (443/tcp, Workstation -> Analysis Cockpit): workstations over IPv6 and IPv4")
+    b.expectAdvisory("tls-below-minimum", X.workstation1, X.cockpit, "TLS 1.0 handshake below the site's tls-minimum 1.2 (the document states none)")
 
-    b.expect("command-line-access", .missing, "no SSH from any workstation: a required rule with no flow")
-    b.expect("asset-synchronization", .observed, "ASGARD's session, already running at capture start, oriented by the rule")
+    b.expect("command-line-access", .missing, "Workstation table, Command Line Access (22/tcp): listed among the ports the Cockpit 'requires', and no SSH from any workstation")
+    b.expect("asset-synchronization", .observed, "ASGARD table, Asset Synchronization (7443/tcp, Management Center -> Analysis Cockpit): a session already running at capture start, oriented by the rule")
 
     b.dns(X.cockpit, X.resolver, "update-301.nextron-systems.com", answers: [
         .cname("update-301.nextron-systems.com", "updates.nextron-cdn.example"),
@@ -74,38 +74,38 @@ private func buildNextron(_ b: inout ScenarioBuilder) {
         .a("edge-fra.nextron-cdn.example", X.update301),
     ], "the mandatory update server, through a CNAME chain")
     b.prohibited(X.cockpit, X.update301, 443, firewall: X.firewall, "the firewall refuses the update server")
-    b.expect("product-updates", .blocked, "bound by the DNS answer's CNAME chain, then refused by ICMP administratively prohibited")
+    b.expect("product-updates", .blocked, "Mandatory Services, Product Updates (443/tcp, update-301.nextron-systems.com): bound by the DNS answer's CNAME chain, then refused by ICMP administratively prohibited")
 
-    b.expect("case-intelligence-feed-1", .notSeen, "optional, no traffic")
-    b.expect("case-intelligence-feed-2", .notSeen, "optional, no traffic")
+    b.expect("case-intelligence-feed-1", .notSeen, "Optional Services, Case Intelligence Feed (update1): an optional rule with no flow is not-seen, never missing")
+    b.expect("case-intelligence-feed-2", .notSeen, "Optional Services, Case Intelligence Feed (update2): optional, no flow: not-seen")
 
     b.dns(X.cockpit, X.resolver, "thor-cloud.nextron-services.com", answers: [.a("thor-cloud.nextron-services.com", X.thorCloud)],
           "THOR Cloud's address")
     b.noAnswer(X.cockpit, X.thorCloud, 443, "THOR Cloud never answers")
-    b.expect("thor-cloud", .blocked, "bound by a DNS answer; the SYNs got no answer")
+    b.expect("thor-cloud", .blocked, "Optional Services, THOR Cloud Integration: bound by a DNS answer; the SYNs got no answer: blocked, optional or not")
 
     b.tls(X.cockpit, X.thorCloudLite, serverName: "thorcloud-lite.nextron-systems.com", "THOR Cloud Lite, bound by SNI")
-    b.expect("thor-cloud-lite", .observed, "bound by SNI alone")
+    b.expect("thor-cloud-lite", .observed, "Optional Services, THOR Cloud Lite Integration: bound by SNI alone")
 
-    b.expect("chatgpt", .notSeen, "optional, no traffic")
+    b.expect("chatgpt", .notSeen, "Optional Services, ChatGPt Integration (api.openai.com): optional, no flow: not-seen, not missing")
 
     b.dns(X.cockpit, X.resolver, "0.debian.pool.ntp.org", answers: [.a("0.debian.pool.ntp.org", X.ntp0)], "the default NTP server")
     b.udp(X.cockpit, clientPort: 123, X.ntp0, 123, "NTP")
-    b.expect("ntp-0", .observed, "the first default NTP server, bound by a DNS answer")
-    b.expect("ntp-1", .notSeen, "optional, no traffic")
-    b.expect("ntp-2", .notSeen, "optional, no traffic")
-    b.expect("dns-resolution", .observed, "the Cockpit's queries to the site resolver")
-    b.expect("installation-packages", .notSeen, "optional (installation only), no traffic")
+    b.expect("ntp-0", .observed, "NTP table: 'the default servers used during installation' that 'can be changed'; the first, bound by a DNS answer")
+    b.expect("ntp-1", .notSeen, "NTP table, 1.debian.pool.ntp.org: a default that can be changed, so optional; no flow")
+    b.expect("ntp-2", .notSeen, "NTP table, 2.debian.pool.ntp.org: optional; no flow")
+    b.expect("dns-resolution", .observed, "DNS: 'Analysis Cockpit needs to be able to resolve internal and external IP addresses': its queries to the site resolver")
+    b.expect("installation-packages", .notSeen, "Internet Access during Installation (update3.nextron-systems.com): needed only during setup, so optional; no flow")
 
     // Unexpected flows.
     b.tcp(X.cockpit, X.unlistedHost, 443, "the Cockpit to an internet host no rule lists")
     b.expectUnexpected(X.cockpit, X.unlistedHost, "tcp/443", "an unlisted internet host")
     b.tcp(X.asgard, X.cockpit, 22, "ASGARD logging in over SSH")
-    b.expectUnexpected(X.asgard, X.cockpit, "tcp/22", "an allowed port (SSH) from a role it is not allowed for (workstations only)")
+    b.expectUnexpected(X.asgard, X.cockpit, "tcp/22", "an allowed port (SSH) from a role it is not allowed for (Command Line Access: Workstation only)")
     b.tls(X.cockpit, X.website, serverName: "www.nextron-systems.com", "a Nextron name the document does not give")
     b.expectUnexpected(X.cockpit, X.website, "tcp/443", "a name not in the document (SNI www.nextron-systems.com): each listed name is its own role")
     b.tcp(X.cockpit, X.asgard, 7443, "the Cockpit opening a connection to ASGARD")
-    b.expectUnexpected(X.cockpit, X.asgard, "tcp/7443", "the reverse direction of the one-way rule asset-synchronization")
+    b.expectUnexpected(X.cockpit, X.asgard, "tcp/7443", "the reverse direction of the one-way rule asset-synchronization (Management Center -> Analysis Cockpit)")
 
     b.rejected(X.workstation1, X.cockpit, 8443, link: workstations, "a workstation trying a port the Cockpit does not serve")
     b.expectAttempt(X.workstation1, X.cockpit, "tcp/8443", "refused by RST from the Cockpit")

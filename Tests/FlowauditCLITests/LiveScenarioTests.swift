@@ -227,7 +227,16 @@ struct LiveEvent {
         let object = try #require(parsed as? [String: Any], "not a JSON object: \(line)")
         #expect(object["time"] is String, "no time: \(line)")
         let flow = try #require(object["flow"] as? [String: Any], "no flow: \(line)")
-        let service = "\(try #require(flow["protocol"] as? String))/\(flow["responder_port"] as? Int ?? 0)"
+        // As the report writes a group's service: tcp/443, icmpv6/135 (the initiator's ICMP type), ip/2.
+        let proto = try #require(flow["protocol"] as? String)
+        let service: String
+        if let port = flow["responder_port"] as? Int {
+            service = "\(proto)/\(port)"
+        } else if let type = flow["icmp_type"] as? Int {
+            service = "\(proto)/\(type)"
+        } else {
+            service = proto
+        }
         kind = try #require(object["event"] as? String)
         rule = object["rule"] as? String
         flowID = try #require(flow["flow_id"] as? Int)

@@ -221,8 +221,8 @@ struct ReportFindings: Equatable, CustomStringConvertible {
             rules[id] = try #require(rule["status"] as? String)
             hostsMissing[id] = rule["hosts_missing"] as? [String] ?? []
         }
-        unexpected = try ScenarioAuditTests.groups(report["unexpected"])
-        attempts = try ScenarioAuditTests.groups(report["attempts"])
+        unexpected = Set(try ScenarioAuditTests.groups(report["unexpected"]))
+        attempts = Set(try ScenarioAuditTests.groups(report["attempts"]))
         advisories = Set(try #require(report["advisories"] as? [[String: Any]]).map { advisory in
             let example = try #require(advisory["example"] as? [String: Any])
             return "\(try #require(advisory["kind"] as? String)) \(try #require(example["initiator"] as? String)) -> \(try #require(example["responder"] as? String))"

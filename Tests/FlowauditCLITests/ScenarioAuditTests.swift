@@ -7,25 +7,43 @@ import Testing
 
 @Suite("Captures/ scenarios")
 struct ScenarioAuditTests {
-    static let systems = ["arksspr", "netwrix-privilege-secure", "nextron-analysis-cockpit", "remotespark"]
+    static let systems = ["arksspr", "netwrix-privilege-secure", "nextron-analysis-cockpit", "remotespark", "two-products"]
+
+    /// Link control kinds the issue 8 schema names (`link_control.by_kind`); other kinds the
+    /// scenarios inject (mld, igmp, dhcpv6, mdns) are checked through the packet count only.
+    static let namedLinkControlKinds: Set<String> = ["arp", "dhcp", "icmpv6-nd"]
 
     struct Expected {
         var capture: String
+        var verdict: String
         var exitStatus: Int
+        var linkControlPackets: Int
+        var linkControlKinds: [String]
+        /// Expected qualified roles of the unexpected groups that list them, by `initiator -> responder service`.
+        var groupRoles: [String: (initiator: Set<String>, responder: Set<String>)]
         var counts: [String: Int]
         var inScopeFlows: Int
         var outOfScopeFlows: Int
         var rules: [String: String]
         var hostsMissing: [String: [String]]
-        var unexpected: Set<String>
-        var attempts: Set<String>
-        var advisories: Set<String>
+        var unexpected: [String]
+        var attempts: [String]
+        var advisories: [String]
 
         init(system: String) throws {
             let url = CLI.packageRoot.appendingPathComponent("Captures/\(system)/expected.json")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
             capture = try #require(object["capture"] as? String)
+            verdict = try #require(object["verdict"] as? String)
             exitStatus = try #require(object["exit_status"] as? Int)
+            let linkControl = try #require(object["link_control"] as? [String: Any])
+            linkControlPackets = try #require(linkControl["packets"] as? Int)
+            linkControlKinds = try #require(linkControl["kinds"] as? [String])
+            groupRoles = [:]
+            for group in try #require(object["unexpected"] as? [[String: Any]]) {
+                guard let initiatorRoles = group["initiator_roles"] as? [String], let responderRoles = group["responder_roles"] as? [String] else { continue }
+                groupRoles[try ScenarioAuditTests.key(group)] = (Set(initiatorRoles), Set(responderRoles))
+            }
             counts = try #require(object["counts"] as? [String: Int])
             inScopeFlows = try #require(object["in_scope_flows"] as? Int)
             outOfScopeFlows = try #require(object["out_of_scope_flows"] as? Int)
@@ -40,18 +58,22 @@ struct ScenarioAuditTests {
             unexpected = try ScenarioAuditTests.groups(object["unexpected"])
             attempts = try ScenarioAuditTests.groups(object["attempts"])
             let advisories = try #require(object["advisories"] as? [[String: Any]])
-            self.advisories = Set(try advisories.map { advisory in
+            self.advisories = try advisories.map { advisory in
                 "\(try #require(advisory["kind"] as? String)) \(try #require(advisory["initiator"] as? String)) -> \(try #require(advisory["responder"] as? String))"
-            })
+            }.sorted()
         }
     }
 
-    /// `initiator -> responder service` for each group of a JSON array.
-    static func groups(_ value: Any?) throws -> Set<String> {
+    /// `initiator -> responder service` of one group.
+    static func key(_ group: [String: Any]) throws -> String {
+        "\(try #require(group["initiator"] as? String)) -> \(try #require(group["responder"] as? String)) \(try #require(group["service"] as? String))"
+    }
+
+    /// `initiator -> responder service` for each group of a JSON array, sorted: a group listed
+    /// twice is an error, so the lists are compared with their repetitions.
+    static func groups(_ value: Any?) throws -> [String] {
         let list = try #require(value as? [[String: Any]])
-        return Set(try list.map { group in
-            "\(try #require(group["initiator"] as? String)) -> \(try #require(group["responder"] as? String)) \(try #require(group["service"] as? String))"
-        })
+        return try list.map(key).sorted()
     }
 
     @Test("the audit reports exactly the expected findings", arguments: systems)
@@ -73,15 +95,33 @@ struct ScenarioAuditTests {
         #expect(statuses == expected.rules)
         #expect(missing == expected.hostsMissing)
 
-        #expect(try Self.groups(report["unexpected"]) == expected.unexpected)
-        #expect(try Self.groups(report["attempts"]) == expected.attempts)
+        #expect(try Self.groups(report["unexpected"]) == expected.unexpected.sorted())
+        #expect(try Self.groups(report["attempts"]) == expected.attempts.sorted())
 
+        // Roles are shown qualified (system.role), each product's roles apart.
+        let groups = try #require(report["unexpected"] as? [[String: Any]])
+        for (key, roles) in expected.groupRoles {
+            let group = try #require(try groups.first { try Self.key($0) == key }, "no unexpected group \(key)")
+            #expect(Set(group["initiator_roles"] as? [String] ?? []) == roles.initiator, "initiator roles of \(key)")
+            #expect(Set(group["responder_roles"] as? [String] ?? []) == roles.responder, "responder roles of \(key)")
+        }
+
+        // One advisory per (kind, flow group): the list is compared with its repetitions.
         let advisories = try #require(report["advisories"] as? [[String: Any]])
-        let found = Set(try advisories.map { advisory in
+        let found = try advisories.map { advisory in
             let example = try #require(advisory["example"] as? [String: Any])
             return "\(try #require(advisory["kind"] as? String)) \(try #require(example["initiator"] as? String)) -> \(try #require(example["responder"] as? String))"
-        })
+        }.sorted()
         #expect(found == expected.advisories)
+
+        // The verdict follows from the findings; link control is counted apart, never unexpected.
+        #expect(report["verdict"] as? String == expected.verdict)
+        let linkControl = try #require(report["link_control"] as? [String: Any], "the report has no link_control section")
+        #expect(linkControl["packets"] as? Int == expected.linkControlPackets)
+        let byKind = linkControl["by_kind"] as? [String: Int] ?? [:]
+        for kind in expected.linkControlKinds where Self.namedLinkControlKinds.contains(kind) {
+            #expect((byKind[kind] ?? 0) > 0, "link_control.by_kind has no \(kind): \(byKind)")
+        }
 
         let summary = try #require(report["summary"] as? [String: Any])
         // no-scope counts 1 only for a capture with nothing in scope, which no sample is.
@@ -100,6 +140,16 @@ struct ScenarioAuditTests {
         #expect(Int(result.status) == expected.exitStatus, "stderr: \(result.stderr)")
         for (id, status) in expected.rules where status == "missing" || status == "blocked" || status == "partial" {
             #expect(result.stdout.contains("\(status.uppercased())   \(id)"), "the text report lists \(id) as \(status)")
+        }
+        // Hosts are named as the site names them.
+        for (id, hosts) in expected.hostsMissing where !hosts.isEmpty {
+            #expect(result.stdout.contains("hosts missing: \(hosts.joined(separator: ", "))"), "the text report names the hosts \(id) misses")
+        }
+        // The verdict line follows from the findings: never PASS above a list of findings.
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix(expected.verdict) }, "no line starts with \(expected.verdict)")
+        if expected.verdict != "PASS" {
+            #expect(!lines.contains { $0.hasPrefix("PASS") }, "a PASS line in a \(expected.verdict) report")
         }
     }
 
