@@ -134,6 +134,9 @@ enum GTPField {
 }
 
 extension PacketDecoder {
+    /// The inner "EtherType" recorded for an 802.11 frame inside a tunnel (Aruba GRE).
+    public static let ieee80211Marker: UInt16 = 0x8200
+
     /// How many tunnels deep the flow meter follows an inner packet before it counts the packet
     /// as too deep and stops.
     public static let maximumTunnelDepth = 4
@@ -224,6 +227,18 @@ extension PacketDecoder {
                 guard end - inner >= 1, frame[inner] >> 4 == (protocolType == 0x0800 ? 4 : 6) else { return }
             }
             packet.setTunnel(.gre, id: key, etherType: protocolType, at: inner, wireEnd: wireEnd)
+        case 0x883E:
+            // WCCP redirection (draft-mclaggan-wccp-v2rev1 4.12): a 4-byte redirect header
+            // before the IPv4 packet in version 2, none in version 1.
+            guard end - inner >= 1 else { return }
+            let payload = frame[inner] >> 4 == 4 ? inner : inner + 4
+            guard end - payload >= 1, frame[payload] >> 4 == 4 else { return }
+            packet.setTunnel(.gre, id: key, etherType: 0x0800, at: payload, wireEnd: wireEnd)
+        case 0x8200...0x8216:
+            // Aruba access points tunnel 802.11 frames to their controller in GRE with these
+            // protocol types (as Zeek and Wireshark read them): a 24-byte 802.11 header at least.
+            guard end - inner >= 24 else { return }
+            packet.setTunnel(.gre, id: key, etherType: PacketDecoder.ieee80211Marker, at: inner, wireEnd: wireEnd)
         case 0x880B:
             // PPP (PPTP): optional address and control (FF 03), then a 1- or 2-byte protocol.
             var offset = inner
@@ -414,6 +429,9 @@ extension PacketDecoder {
         let wire = max(packet.innerWireEnd, offset)
         packet.reset()
         guard offset >= 0, offset <= frame.count else { return .truncatedLinkHeader }
+        if etherType == ieee80211Marker {
+            return decodeIEEE80211(frame, at: offset, wire: wire, into: &packet)
+        }
         if etherType == 0x6558 {
             // Transparent Ethernet bridging: a whole Ethernet frame without its FCS.
             guard frame.count - offset >= 14 else { return .truncatedLinkHeader }
