@@ -14,6 +14,8 @@ let package = Package(
     products: [
         .executable(name: "flowaudit", targets: ["flowaudit"]),
         .executable(name: "flowaudit-gen", targets: ["flowaudit-gen"]),
+        // For the fuzz targets (Fuzz/, a package of its own that depends on this one by path).
+        .library(name: "FlowauditFuzzable", targets: ["Packets", "Flows", "Policy", "PacketBuilder"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -287,6 +287,8 @@ public struct AuditReport: Sendable {
     /// Unexpected flows not listed because the group limit was reached (a scan or a flood).
     public var unlistedUnexpectedFlows: Int
     public var namesLearned: Int
+    /// What the name table and the per-response DNS limits left out.
+    public var nameTable = NameTableStatistics()
     /// Application-layer messages that could not be parsed, by reason key.
     public var malformedMessages: [String: Int]
     /// Link control traffic, counted apart (or audited, when the site asks).

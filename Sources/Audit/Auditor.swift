@@ -159,9 +159,11 @@ public final class Auditor {
         do {
             let message = tcp ? try DNSMessage.parse(tcpPayload: payload) : try DNSMessage.parse(payload)
             guard message.isResponse else { return }
-            for answer in message.addressNames() {
+            var cuts = DNSNameCuts()
+            for answer in message.addressNames(limits: names.dnsLimits, cuts: &cuts) {
                 for name in answer.names { names.bind(name, to: answer.address, source: .dns, at: time, ttl: answer.ttl) }
             }
+            names.record(cuts)
         } catch {
             malformed[error.rawValue, default: 0] += 1
         }
@@ -373,9 +375,13 @@ public final class Auditor {
     /// The unexpected group of a flow: its ends, protocol, the service port the verdict matched
     /// on (0 for protocols without one), and whether it got through.
     func groupKey(_ flow: Flow, _ verdict: Verdict) -> GroupKey {
-        GroupKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber,
-                 port: verdict.query.responderPort, completed: flow.gotThrough, vlan: flow.vlan,
-                 tunnelKind: flow.tunnel?.kind ?? .none, tunnelID: flow.tunnel?.id.map(Int64.init) ?? -1)
+        // A connectionless flow that got no reply went out as far as the capture can tell (a
+        // one-way service such as syslog sends just that): unexpected, not a refused attempt,
+        // unless an ICMP error refused it.
+        let (completed, unanswered) = Self.counts(flow)
+        return GroupKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber,
+                        port: verdict.query.responderPort, completed: completed || unanswered, vlan: flow.vlan,
+                        tunnelKind: flow.tunnel?.kind ?? .none, tunnelID: flow.tunnel?.id.map(Int64.init) ?? -1)
     }
 
     func groupNearest(_ flow: Flow, _ verdict: Verdict) -> String? {
@@ -443,7 +449,7 @@ public final class Auditor {
             advisories: advisories.sorted,
             documentNotes: policy.policy.ruleSets.flatMap { set in set.notes.map { (system: set.system, note: $0) } },
             inScopeFlows: inScopeFlows, outOfScopeFlows: outOfScopeFlows, outOfScopePackets: outOfScopePackets,
-            oneSidedFlows: oneSidedFlows, unlistedUnexpectedFlows: groups.unlistedFlows, namesLearned: names.bindings.count, malformedMessages: malformed,
+            oneSidedFlows: oneSidedFlows, unlistedUnexpectedFlows: groups.unlistedFlows, namesLearned: names.bindings.count, nameTable: names.statistics, malformedMessages: malformed,
             linkControl: linkControlCounts(), decode: decode, capture: capture)
     }
 

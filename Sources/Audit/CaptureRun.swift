@@ -102,6 +102,13 @@ extension FlowMeterStatistics {
         for i in tunnelInnerSkipped.indices { result.tunnelInnerSkipped[i] = tunnelInnerSkipped[i] - earlier.tunnelInnerSkipped[i] }
         result.tunnelTooDeep = tunnelTooDeep - earlier.tunnelTooDeep
         result.sourceRoutedPackets = sourceRoutedPackets - earlier.sourceRoutedPackets
+        result.fragments.entriesCreated = fragments.entriesCreated - earlier.fragments.entriesCreated
+        result.fragments.entriesCompleted = fragments.entriesCompleted - earlier.fragments.entriesCompleted
+        result.fragments.entriesExpired = fragments.entriesExpired - earlier.fragments.entriesExpired
+        result.fragments.entriesEvicted = fragments.entriesEvicted - earlier.fragments.entriesEvicted
+        result.fragments.unmatchedFragments = fragments.unmatchedFragments - earlier.fragments.unmatchedFragments
+        result.fragments.queueSteps = fragments.queueSteps - earlier.fragments.queueSteps
+        result.fragments.peakEntries = fragments.peakEntries
         return result
     }
 }

@@ -21,16 +21,36 @@ public struct NameBinding: Sendable, Hashable {
     public var validUntil: Int64
 }
 
+/// What the name table and the per-message DNS limits left out.
+public struct NameTableStatistics: Sendable, Equatable {
+    /// Bindings not stored: the address already had `maximumNamesPerAddress` names, or the
+    /// table held `maximumAddresses` addresses.
+    public var droppedBindings: Int = 0
+    /// DNS responses that hit a ``DNSNameLimits`` bound.
+    public var dnsMessagesCut: Int = 0
+    /// Totals of ``DNSNameCuts`` over all responses.
+    public var dnsAddressRecordsCut: Int = 0
+    public var dnsAliasesCut: Int = 0
+    public var dnsChainsCut: Int = 0
+    public var dnsNamesCut: Int = 0
+
+    public init() {}
+}
+
 /// Names learned from the capture (DNS answers, SNI, HTTP Host) and the site file, per address.
 /// Bounded: at most `maximumNamesPerAddress` names per address and `maximumAddresses` addresses;
-/// what does not fit is counted, not stored.
+/// what does not fit is counted, not stored. One DNS response binds at most what
+/// ``dnsLimits`` lets through (64 addresses × 32 names by default), counted in ``statistics``.
 public struct NameTable: Sendable {
     public private(set) var bindings: [IPAddress: [NameBinding]] = [:]
     /// Seconds a DNS binding outlives its TTL.
     public var graceNanoseconds: Int64
     public var maximumNamesPerAddress = 32
     public var maximumAddresses = 1 << 18
-    public private(set) var dropped: Int = 0
+    public var dropped: Int { statistics.droppedBindings }
+    /// Bounds on what one DNS response binds.
+    public var dnsLimits = DNSNameLimits()
+    public private(set) var statistics = NameTableStatistics()
     /// Bumped whenever a binding is added or extended: verdicts cached under an older
     /// generation may have missed a name.
     public private(set) var generation: Int = 0
@@ -43,7 +63,7 @@ public struct NameTable: Sendable {
     public mutating func bind(_ name: String, to address: IPAddress, source: NameSource, at time: Int64, ttl: UInt32?) {
         let name = Self.normalise(name)
         guard !name.isEmpty else { return }
-        let until = ttl.map { time &+ Int64($0) * 1_000_000_000 &+ graceNanoseconds } ?? Int64.max
+        let until = ttl.map { Self.saturatingSum(time, Int64($0) * 1_000_000_000, graceNanoseconds) } ?? Int64.max
         generation &+= 1
         if var list = bindings[address] {
             if let i = list.firstIndex(where: { $0.name == name && $0.source == source }) {
@@ -52,17 +72,38 @@ public struct NameTable: Sendable {
             } else if list.count < maximumNamesPerAddress {
                 list.append(NameBinding(name: name, source: source, firstSeen: time, validUntil: until))
             } else {
-                dropped += 1
+                statistics.droppedBindings &+= 1
                 return
             }
             bindings[address] = list
         } else {
             guard bindings.count < maximumAddresses else {
-                dropped += 1
+                statistics.droppedBindings &+= 1
                 return
             }
             bindings[address] = [NameBinding(name: name, source: source, firstSeen: time, validUntil: until)]
         }
+    }
+
+    /// Counts what the DNS limits cut from one response.
+    public mutating func record(_ cuts: DNSNameCuts) {
+        guard !cuts.isEmpty else { return }
+        statistics.dnsMessagesCut &+= 1
+        statistics.dnsAddressRecordsCut &+= cuts.addresses
+        statistics.dnsAliasesCut &+= cuts.aliases
+        statistics.dnsChainsCut &+= cuts.chains
+        statistics.dnsNamesCut &+= cuts.names
+    }
+
+    /// a + b + c, saturating at the ends of `Int64` (times come from the input).
+    static func saturatingSum(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 {
+        saturatingSum(saturatingSum(a, b), c)
+    }
+
+    @inline(__always)
+    static func saturatingSum(_ a: Int64, _ b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b < 0 ? .min : .max) : sum
     }
 
     /// Names of `address` that hold at some moment of [from, to] (a flow's lifetime, widened
@@ -70,7 +111,7 @@ public struct NameTable: Sendable {
     public func names(of address: IPAddress, from: Int64, to: Int64) -> [String] {
         guard let list = bindings[address] else { return [] }
         var out: [String] = []
-        for binding in list where binding.validUntil >= from && binding.firstSeen <= to &+ graceNanoseconds {
+        for binding in list where binding.validUntil >= from && binding.firstSeen <= Self.saturatingSum(to, graceNanoseconds) {
             if !out.contains(binding.name) { out.append(binding.name) }
         }
         return out
@@ -79,7 +120,7 @@ public struct NameTable: Sendable {
     /// Names DNS answers gave `address` that hold at some moment of [from, to].
     public func dnsNames(of address: IPAddress, from: Int64, to: Int64) -> [String] {
         guard let list = bindings[address] else { return [] }
-        return list.filter { $0.source == .dns && $0.validUntil >= from && $0.firstSeen <= to &+ graceNanoseconds }.map(\.name)
+        return list.filter { $0.source == .dns && $0.validUntil >= from && $0.firstSeen <= Self.saturatingSum(to, graceNanoseconds) }.map(\.name)
     }
 
     /// Every binding of `address`, sorted by name.

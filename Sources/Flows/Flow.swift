@@ -205,7 +205,11 @@ public struct Flow: Sendable {
     public var responderPort: UInt16 { initiatorIsLower ? key.upperPort : key.lowerPort }
     public var protocolNumber: UInt8 { key.protocolNumber }
     /// Duration in nanoseconds.
-    public var duration: Int64 { lastTimestamp - firstTimestamp }
+    public var duration: Int64 {
+        // Saturating: the two times come from the input.
+        let (difference, overflow) = lastTimestamp.subtractingReportingOverflow(firstTimestamp)
+        return overflow ? (firstTimestamp > lastTimestamp ? .min : .max) : difference
+    }
     public var isCompleted: Bool { state.isCompleted }
 
     /// True when the traffic reached the responder: the flow completed, or the capture shows one

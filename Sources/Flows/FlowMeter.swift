@@ -21,6 +21,8 @@ public struct FlowMeterConfiguration: Sendable {
     public var maximumFlows: Int = 2_000_000
     /// Fragment bookkeeping entries kept at most (first fragments waiting for the rest).
     public var maximumFragmentEntries: Int = 65_536
+    /// How long (capture time) a fragment entry waits for the rest of its datagram (default 60 s).
+    public var fragmentTimeout: Int64 = 60_000_000_000
 
     public init() {}
 }
@@ -38,6 +40,8 @@ public struct FlowMeterStatistics: Sendable {
     public var unmatchedICMPErrors: UInt64 = 0
     /// Non-first fragments whose first fragment never came (counted when the entry is dropped).
     public var unmatchedFragments: UInt64 = 0
+    /// The fragment table's counts (entries created, completed, expired, evicted, peak).
+    public var fragments = FragmentStatistics()
     public var flowsCreated: UInt64 = 0
     public var flowsEnded: UInt64 = 0
     public var peakActiveFlows: Int = 0
@@ -106,23 +110,6 @@ struct PacketFacts {
     var payloadLength: Int
 }
 
-/// A fragment's identity: (addresses, protocol, IP id), the key RFC 791 reassembly uses.
-struct FragmentKey: Hashable {
-    var source: IPAddress
-    var destination: IPAddress
-    var identification: UInt32
-    var protocolNumber: UInt8
-}
-
-struct FragmentEntry {
-    var sourcePort: UInt16
-    var destinationPort: UInt16
-    var portsKnown: Bool
-    var timestamp: Int64
-    var pendingPackets: UInt64
-    var pendingBytes: UInt64
-}
-
 /// Groups decoded packets into bidirectional flows and hands each flow on when it ends.
 ///
 /// The table is open addressing with linear probing over a power-of-two slot array; a slot packs
@@ -165,7 +152,7 @@ public struct FlowMeter {
     /// The tunnel of the inner packet being metered (nil for an outermost packet): new flows
     /// take it as theirs.
     var currentTunnel: TunnelContext? = nil
-    var fragments: [FragmentKey: FragmentEntry] = [:]
+    var fragments: FragmentReassembler
     /// Earlier fragments of the datagram being counted, to add to its flow.
     var pendingFragmentPackets: UInt64 = 0
     var pendingFragmentBytes: UInt64 = 0
@@ -181,6 +168,8 @@ public struct FlowMeter {
         self.configuration = configuration
         self.seed = seed
         self.onFlowEnd = onFlowEnd
+        self.fragments = FragmentReassembler(maximumEntries: configuration.maximumFragmentEntries,
+                                             timeout: configuration.fragmentTimeout)
         self.slots = Array(repeating: 0, count: 1024)
         self.slotMask = 1023
     }
@@ -343,8 +332,9 @@ public struct FlowMeter {
                 endFlow(head, reason: reason)
             }
         }
-        statistics.unmatchedFragments += fragments.values.reduce(0) { $0 + ($1.portsKnown ? 0 : $1.pendingPackets) }
-        fragments.removeAll()
+        fragments.finish()
+        statistics.fragments = fragments.statistics
+        statistics.unmatchedFragments = fragments.statistics.unmatchedFragments
     }
 
     // MARK: Flow creation and update
@@ -626,46 +616,20 @@ public struct FlowMeter {
     mutating func fragmentPorts(timestamp: Int64) -> (UInt16, UInt16)? {
         let key = FragmentKey(source: decoded.source, destination: decoded.destination,
                               identification: decoded.fragmentID, protocolNumber: decoded.ipProtocol)
+        // The configuration is a public var: follow changes made after init.
+        fragments.maximumEntries = max(1, configuration.maximumFragmentEntries)
+        fragments.timeout = max(0, configuration.fragmentTimeout)
+        defer {
+            statistics.fragments = fragments.statistics
+            statistics.unmatchedFragments = fragments.statistics.unmatchedFragments
+        }
         if decoded.fragmentOffset == 0 {
-            var pending: (UInt64, UInt64) = (0, 0)
-            if let entry = fragments[key], !entry.portsKnown { pending = (entry.pendingPackets, entry.pendingBytes) }
-            if fragments.count >= configuration.maximumFragmentEntries { dropOldFragments() }
-            fragments[key] = FragmentEntry(sourcePort: decoded.sourcePort, destinationPort: decoded.destinationPort,
-                                           portsKnown: true, timestamp: timestamp, pendingPackets: 0, pendingBytes: 0)
             // Fragments that arrived before the first one join its flow now.
-            pendingFragmentPackets = pending.0
-            pendingFragmentBytes = pending.1
+            (pendingFragmentPackets, pendingFragmentBytes) = fragments.firstFragment(
+                key, sourcePort: decoded.sourcePort, destinationPort: decoded.destinationPort, at: timestamp)
             return (decoded.sourcePort, decoded.destinationPort)
         }
-        if let entry = fragments[key], entry.portsKnown {
-            if !decoded.moreFragments { fragments[key] = nil }
-            return (entry.sourcePort, entry.destinationPort)
-        }
-        if fragments.count >= configuration.maximumFragmentEntries { dropOldFragments() }
-        var entry = fragments[key] ?? FragmentEntry(sourcePort: 0, destinationPort: 0, portsKnown: false,
-                                                    timestamp: timestamp, pendingPackets: 0, pendingBytes: 0)
-        entry.pendingPackets += 1
-        entry.pendingBytes += UInt64(decoded.ipLength)
-        fragments[key] = entry
-        return nil
-    }
-
-    mutating func dropOldFragments() {
-        // Entries older than 60 s of capture time go; if none is, the table is cleared (bounded
-        // memory wins over attributing fragments of a flood).
-        let cutoff = now &- 60_000_000_000
-        let before = fragments.count
-        var lost: UInt64 = 0
-        fragments = fragments.filter { _, entry in
-            let keep = entry.timestamp >= cutoff
-            if !keep && !entry.portsKnown { lost += entry.pendingPackets }
-            return keep
-        }
-        if fragments.count == before {
-            lost += fragments.values.reduce(0) { $0 + ($1.portsKnown ? 0 : $1.pendingPackets) }
-            fragments.removeAll()
-        }
-        statistics.unmatchedFragments += lost
+        return fragments.laterFragment(key, isLast: !decoded.moreFragments, ipLength: decoded.ipLength, at: timestamp)
     }
 
     // MARK: Ending flows

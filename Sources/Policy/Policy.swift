@@ -132,7 +132,10 @@ public struct Policy: Sendable, Hashable {
                         continue
                     }
                     guard let found = candidates.first else {
-                        let hint = Suggestion.didYouMean(binding.role, in: roles.map(\.localID) + roles.map(\.id))
+                        // Suggest the qualified id: it is right whatever else is loaded.
+                        let hint = Suggestion.closest(to: binding.role, in: roles.map(\.localID))
+                            .flatMap { local in roles.first { $0.localID == local }?.id }
+                            .map { " (did you mean '\($0)'?)" } ?? Suggestion.didYouMean(binding.role, in: roles.map(\.id))
                         let loaded = sets.map(\.system).joined(separator: ", ")
                         diagnostics.append(Diagnostic(.error, binding.location, "site binds role '\(binding.role)' that no loaded rule file declares\(hint) (rule files loaded: \(loaded.isEmpty ? "none" : loaded))"))
                         continue

@@ -41,6 +41,12 @@ public enum AuditJSON {
             + report.decode.skippedByReason.map { "\(Format.json($0.0.key)):\($0.1)" }.joined(separator: ",")
             + "},\"unmatched_icmp_errors\":\(report.decode.unmatchedICMPErrors),\"evicted_flows\":\(report.decode.evictedFlows),\"flows\":\(report.decode.flowsCreated),"
             + "\"peak_open_flows\":\(report.decode.peakActiveFlows)}")
+        let n = report.nameTable
+        f.append("\"tables\":{\"flows\":{\"peak_open\":\(report.decode.peakActiveFlows),\"evicted\":\(report.decode.evictedFlows)},"
+            + "\"fragments\":" + InputSummaryJSON.fragmentsObject(report.decode.fragments) + ","
+            + "\"names\":{\"addresses\":\(report.namesLearned),\"dropped_bindings\":\(n.droppedBindings),"
+            + "\"dns_messages_cut\":\(n.dnsMessagesCut),\"dns_address_records_cut\":\(n.dnsAddressRecordsCut),"
+            + "\"dns_aliases_cut\":\(n.dnsAliasesCut),\"dns_chains_cut\":\(n.dnsChainsCut),\"dns_names_cut\":\(n.dnsNamesCut)}}")
         f.append("\"malformed_messages\":{" + report.malformedMessages.sorted { $0.key < $1.key }.map { "\(Format.json($0.key)):\($0.value)" }.joined(separator: ",") + "}")
         if let capture = report.capture {
             f.append("\"capture\":{\"received\":\(capture.received),\"dropped_by_kernel\":\(capture.droppedByKernel),\"dropped_by_interface\":\(capture.droppedByInterface)}")
@@ -130,18 +136,17 @@ public enum AuditJSON {
         var o = JSONObject()
         o.bool("audited", c.audited)
         o.number("flows", c.totalFlows)
-        o.number("packets", c.totalPackets)
+        o.number("packets", c.totalPackets &+ c.arpFrames &+ c.lldpFrames &+ c.llcFrames)
+        // Packets by kind; frames that carry no IP (ARP, LLDP, LLC) are kinds of their own.
         var kinds = JSONObject()
-        for kind in c.flows.keys.sorted() {
-            var k = JSONObject()
-            k.number("flows", c.flows[kind] ?? 0)
-            k.number("packets", c.packets[kind] ?? 0)
-            kinds.raw(kind.rawValue, k.finish())
-        }
+        for kind in c.flows.keys.sorted() { kinds.number(kind.rawValue, c.packets[kind] ?? 0) }
+        if c.arpFrames > 0 { kinds.number("arp", c.arpFrames) }
+        if c.lldpFrames > 0 { kinds.number("lldp", c.lldpFrames) }
+        if c.llcFrames > 0 { kinds.number("llc", c.llcFrames) }
         o.raw("by_kind", kinds.finish())
-        o.number("arp_frames", c.arpFrames)
-        o.number("lldp_frames", c.lldpFrames)
-        o.number("llc_frames", c.llcFrames)
+        var flows = JSONObject()
+        for kind in c.flows.keys.sorted() { flows.number(kind.rawValue, c.flows[kind] ?? 0) }
+        o.raw("flows_by_kind", flows.finish())
         return o.finish()
     }
 }

@@ -66,7 +66,7 @@ public enum AuditText {
         if report.unlistedUnexpectedFlows > 0 {
             out += "  ... and \(report.unlistedUnexpectedFlows) more unexpected flows in groups beyond the listing limit\n"
         }
-        out += "\n" + paint.bold("Unexpected attempts (never completed — stopped before the responder answered): \(report.attempts.count)") + "\n"
+        out += "\n" + paint.bold("Unexpected attempts (refused, or a TCP handshake nobody answered): \(report.attempts.count)") + "\n"
         for group in report.attempts { out += groupText(group, host: host, paint: paint) }
         out += "\n" + paint.bold("Advisories: \(report.advisories.count)") + "\n"
         for advisory in report.advisories {

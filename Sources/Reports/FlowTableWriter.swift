@@ -198,7 +198,7 @@ public enum InputSummaryText {
                 out += "    packets: \(s.packets), captured bytes: \(s.capturedBytes), wire bytes: \(s.originalBytes)\n"
             }
             if let first = s.firstTimestamp, let last = s.lastTimestamp {
-                out += "    time: \(Format.timestamp(first)) to \(Format.timestamp(last)) (\(Format.duration(last - first)) s)\n"
+                out += "    time: \(Format.timestamp(first)) to \(Format.timestamp(last)) (\(Format.duration(last.subtractingReportingOverflow(first).overflow ? .max : last - first)) s)\n"
             }
             let skipped = input.decode.skippedByReason
             if !skipped.isEmpty {
@@ -239,6 +239,14 @@ public enum InputSummaryText {
 
 /// The per-input summary in JSON.
 public enum InputSummaryJSON {
+    /// The fragment table's counters (docs/architecture.md, "Tables and their bounds").
+    public static func fragmentsObject(_ f: FragmentStatistics) -> String {
+        "{\"entries_created\":\(f.entriesCreated),\"entries_completed\":\(f.entriesCompleted),"
+            + "\"entries_expired\":\(f.entriesExpired),\"entries_evicted\":\(f.entriesEvicted),"
+            + "\"unmatched_fragments\":\(f.unmatchedFragments),\"peak_entries\":\(f.peakEntries),"
+            + "\"queue_steps\":\(f.queueSteps)}"
+    }
+
     public static func object(_ input: InputReport) -> String {
         let s = input.summary
         var fields: [String] = ["\"path\":\(Format.json(s.path))"]
@@ -261,6 +269,9 @@ public enum InputSummaryJSON {
             + "},\"inner_skipped\":{" + input.decode.tunnelInnerSkippedByReason.map { "\(Format.json($0.0.key)):\($0.1)" }.joined(separator: ",")
             + "},\"too_deep\":\(input.decode.tunnelTooDeep)}")
         fields.append("\"source_routed_packets\":\(input.decode.sourceRoutedPackets)")
+        fields.append("\"fragments\":" + fragmentsObject(input.decode.fragments))
+        fields.append("\"clamped_timestamps\":\(s.clampedTimestamps)")
+        fields.append("\"skipped_blocks\":\(s.skippedBlocks)")
         fields.append("\"warnings\":[" + s.warnings.map { Format.json($0.description) }.joined(separator: ",") + "]")
         if let error = input.error ?? s.error { fields.append("\"error\":\(Format.json(error.description))") }
         return "{" + fields.joined(separator: ",") + "}"

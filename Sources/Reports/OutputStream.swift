@@ -98,7 +98,10 @@ public struct ReportOutputError: Error, CustomStringConvertible {
 /// Text helpers shared by the renderers.
 public enum Format {
     /// The civil UTC date of a time in nanoseconds since the epoch.
-    static func civil(_ nanoseconds: Int64) -> (year: Int64, month: Int64, day: Int64, secondOfDay: Int64, microseconds: Int64) {
+    /// Times beyond ±2^62 ns (about ±146 years from 1970) are clamped there first, so no step
+    /// can overflow whatever the input (readers already clamp packet times to 1970-2106).
+    static func civil(_ time: Int64) -> (year: Int64, month: Int64, day: Int64, secondOfDay: Int64, microseconds: Int64) {
+        let nanoseconds = min(max(time, -(1 << 62)), 1 << 62)
         let seconds = nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000
         let fraction = (nanoseconds - seconds * 1_000_000_000) / 1000
         let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400

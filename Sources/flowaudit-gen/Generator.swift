@@ -7,6 +7,6 @@ struct Generator: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flowaudit-gen",
         abstract: "Write flowaudit's sample scenario captures and benchmark captures.",
-        subcommands: [ScenariosCommand.self, BenchmarkCaptureCommand.self]
+        subcommands: [ScenariosCommand.self, BenchmarkCaptureCommand.self, FuzzSeedsCommand.self]
     )
 }

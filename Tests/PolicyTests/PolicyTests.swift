@@ -22,7 +22,7 @@ import Testing
         let result = Self.load(site: "site: hq\nrules: [demo.yaml]\nroles:\n  app: [10.0.0.1]\n  dbb: [10.0.0.2]\n")
         #expect(result.diagnostics.map(\.description) == [
             "demo.yaml:8:3: warning: role 'demo.db' has no binding in site 'hq' (site.yaml); its rules are unbound: demo/app-db",
-            "site.yaml:5:3: error: site binds role 'dbb' that no loaded rule file declares (did you mean 'db'?) (rule files loaded: demo)",
+            "site.yaml:5:3: error: site binds role 'dbb' that no loaded rule file declares (did you mean 'demo.db'?) (rule files loaded: demo)",
         ])
         // A typo must not leave the audit with nothing in scope and a clean result: it is an error.
         #expect(result.hasErrors)

@@ -325,34 +325,111 @@ public struct DNSAddressNames: Hashable, Sendable {
     }
 }
 
+/// Bounds on the names one DNS message may bind, so binding stays linear in the message
+/// whatever a hostile response holds.
+public struct DNSNameLimits: Hashable, Sendable {
+    /// A/AAAA answers used per message; later ones are counted in ``DNSNameCuts/addresses``.
+    public var addressRecords: Int = 64
+    /// CNAME steps followed back from an address record's owner.
+    public var chainDepth: Int = 8
+    /// Aliases followed per CNAME target (how many names may point at one name).
+    public var fanIn: Int = 16
+    /// Names listed per address (the owner included).
+    public var namesPerAddress: Int = 32
+
+    public init(addressRecords: Int = 64, chainDepth: Int = 8, fanIn: Int = 16, namesPerAddress: Int = 32) {
+        self.addressRecords = addressRecords
+        self.chainDepth = chainDepth
+        self.fanIn = fanIn
+        self.namesPerAddress = namesPerAddress
+    }
+}
+
+/// What ``DNSNameLimits`` cut from one message.
+public struct DNSNameCuts: Hashable, Sendable {
+    /// A/AAAA answers past ``DNSNameLimits/addressRecords``.
+    public var addresses: Int = 0
+    /// CNAME records not followed because their target already had ``DNSNameLimits/fanIn`` aliases.
+    public var aliases: Int = 0
+    /// Chains still going at ``DNSNameLimits/chainDepth`` (once per address record's owner name).
+    public var chains: Int = 0
+    /// Names not listed for an address past ``DNSNameLimits/namesPerAddress`` (once per owner name).
+    public var names: Int = 0
+
+    public init() {}
+
+    /// True when nothing was cut.
+    public var isEmpty: Bool { addresses == 0 && aliases == 0 && chains == 0 && names == 0 }
+}
+
 extension DNSMessage {
     /// For each A/AAAA answer (class IN), the names that resolve to its address: the owner name,
-    /// then every alias whose CNAME chain in this message leads to it.
+    /// then every alias whose CNAME chain in this message leads to it, within `limits`.
     ///
-    /// Aliases are followed backwards breadth first, at most `maximumChain` CNAME steps from the
-    /// owner; a name is listed once, so CNAME cycles end.
-    public func addressNames(maximumChain: Int = 8) -> [DNSAddressNames] {
+    /// Linear in the message: one pass indexes the CNAME records by target (at most
+    /// `limits.fanIn` aliases each), the alias walk runs once per distinct owner name, and at
+    /// most `limits.addressRecords` addresses with at most `limits.namesPerAddress` names each
+    /// come out. What the limits cut is counted in `cuts`.
+    public func addressNames(limits: DNSNameLimits, cuts: inout DNSNameCuts) -> [DNSAddressNames] {
+        // Aliases by CNAME target, in record order.
+        var aliasesOf: [String: [String]] = [:]
+        for alias in answers where alias.type == .cname && alias.recordClass == 1 {
+            guard case let .name(target) = alias.data else { continue }
+            if aliasesOf[target, default: []].count < limits.fanIn {
+                aliasesOf[target, default: []].append(alias.name)
+            } else {
+                cuts.aliases += 1
+            }
+        }
+        var namesOf: [String: [String]] = [:]
         var result: [DNSAddressNames] = []
         for record in answers where record.recordClass == 1 {
             guard case let .address(address) = record.data, record.type == .a || record.type == .aaaa else { continue }
+            guard result.count < limits.addressRecords else {
+                cuts.addresses += 1
+                continue
+            }
+            if let names = namesOf[record.name] {
+                result.append(DNSAddressNames(address: address, names: names, ttl: record.ttl))
+                continue
+            }
+            // Breadth first backwards from the owner; each name once, so cycles end.
             var names = [record.name]
+            var seen: Set<String> = [record.name]
             var frontier = [record.name]
             var depth = 0
-            while !frontier.isEmpty && depth < maximumChain {
+            var full = false
+            while !frontier.isEmpty && !full {
+                if depth == limits.chainDepth {
+                    if frontier.contains(where: { aliasesOf[$0] != nil }) { cuts.chains += 1 }
+                    break
+                }
                 var next: [String] = []
-                for target in frontier {
-                    for alias in answers where alias.type == .cname {
-                        if case let .name(aliasTarget) = alias.data, aliasTarget == target, !names.contains(alias.name) {
-                            names.append(alias.name)
-                            next.append(alias.name)
+                walk: for target in frontier {
+                    for alias in aliasesOf[target] ?? [] where !seen.contains(alias) {
+                        guard names.count < limits.namesPerAddress else {
+                            cuts.names += 1
+                            full = true
+                            break walk
                         }
+                        seen.insert(alias)
+                        names.append(alias)
+                        next.append(alias)
                     }
                 }
                 frontier = next
                 depth += 1
             }
+            namesOf[record.name] = names
             result.append(DNSAddressNames(address: address, names: names, ttl: record.ttl))
         }
         return result
+    }
+
+    /// ``addressNames(limits:cuts:)`` with the default limits but a chain depth of `maximumChain`,
+    /// dropping the counts of what was cut.
+    public func addressNames(maximumChain: Int = 8) -> [DNSAddressNames] {
+        var cuts = DNSNameCuts()
+        return addressNames(limits: DNSNameLimits(chainDepth: maximumChain), cuts: &cuts)
     }
 }

@@ -117,7 +117,7 @@ public final class CaptureFileReader: PacketSource {
             }
             if have < need {
                 finished = true
-                if have == 0 && !parser.insideFileHeader { return false }
+                if have == 0 && !parser.insideFileHeader && !parser.resynchronising { return false }
                 if let error = parser.endsInside(offset: source.position, available: have, length: need) {
                     parser.summary.error = error
                     throw error

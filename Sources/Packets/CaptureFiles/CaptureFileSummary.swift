@@ -101,6 +101,14 @@ public struct CaptureFileSummary: Sendable, Equatable {
     public var omittedWarnings: Int
     /// The error that ended the input early, if any.
     public var error: CaptureFileError?
+    /// Packets whose timestamp (after the interface's resolution and offset) fell outside
+    /// 1970-01-01 to 2106-02-07 and was clamped to that range (the first one is also a warning).
+    public var clampedTimestamps: Int
+    /// Blocks with a sound length but unusable content (a packet naming an undeclared interface,
+    /// a simple packet block before any interface, a captured length beyond the block), skipped
+    /// with a warning each; also each run of corrupt bytes skipped after a block with an
+    /// impossible length, up to the next sound block.
+    public var skippedBlocks: Int
 
     /// The most warnings a summary lists.
     public static let warningLimit = 100
@@ -118,6 +126,8 @@ public struct CaptureFileSummary: Sendable, Equatable {
         self.warnings = []
         self.omittedWarnings = 0
         self.error = nil
+        self.clampedTimestamps = 0
+        self.skippedBlocks = 0
     }
 
     /// Packets per link type, for every link type an interface declares (also with 0 packets),

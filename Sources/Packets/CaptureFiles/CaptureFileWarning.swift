@@ -14,13 +14,24 @@ public enum CaptureFileWarning: Equatable, Sendable {
     case unusualSectionVersion(path: String, offset: Int64, major: UInt16, minor: UInt16)
     /// A block's options overrun the block; the options from that one on are ignored.
     case optionOverrun(path: String, offset: Int64, blockType: UInt32)
+    /// A packet's timestamp, after its interface's resolution and offset, lies outside the range
+    /// a report can represent (1970 to 2106); it was clamped into it. Only the first such packet
+    /// of an input is a warning; ``CaptureFileSummary/clampedTimestamps`` counts them all.
+    case timestampOutOfRange(path: String, offset: Int64, nanoseconds: Int64)
+    /// A block whose length is sound but whose content is unusable was skipped; reading went on
+    /// with the next block.
+    case skippedBlock(path: String, offset: Int64, reason: String)
+    /// A pcapng block at `offset` had an impossible length (`problem`); the bytes up to the next
+    /// sound block, at `resumedAt`, were skipped and reading went on from there.
+    case resynchronised(path: String, offset: Int64, resumedAt: Int64, problem: String)
 
     /// The input the warning is about.
     public var path: String {
         switch self {
         case .truncatedRecord(let path, _, _, _), .unusualVersion(let path, _, _),
              .reservedLinkTypeBits(let path, _), .unusualSectionVersion(let path, _, _, _),
-             .optionOverrun(let path, _, _):
+             .optionOverrun(let path, _, _), .timestampOutOfRange(let path, _, _), .skippedBlock(let path, _, _),
+             .resynchronised(let path, _, _, _):
             return path
         }
     }
@@ -43,6 +54,15 @@ extension CaptureFileWarning: CustomStringConvertible {
         case .optionOverrun(_, let offset, let blockType):
             return "\(name): byte \(offset): options of block type 0x\(String(blockType, radix: 16)) "
                 + "run past the block; ignored from there"
+        case .timestampOutOfRange(_, let offset, let nanoseconds):
+            let seconds = nanoseconds / 1_000_000_000
+            return "\(name): byte \(offset): timestamp \(seconds) s from 1970 is outside 1970-2106 "
+                + "(extreme if_tsresol or if_tsoffset?); clamped, as are later ones"
+        case .skippedBlock(_, let offset, let reason):
+            return "\(name): byte \(offset): \(reason); block skipped"
+        case .resynchronised(_, let offset, let resumedAt, let problem):
+            return "\(name): byte \(offset): \(problem); skipped \(resumedAt - offset) bytes to the next sound block, "
+                + "at byte \(resumedAt)"
         }
     }
 }

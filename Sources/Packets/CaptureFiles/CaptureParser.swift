@@ -45,6 +45,12 @@ struct CaptureParser {
     private var littleEndianSections = 0
     private var bigEndianSections = 0
     private var previousTimestamp: Int64 = 0
+    /// While skipping the bytes after a pcapng block whose length is impossible, looking for the
+    /// next sound block: that block's error (it ends the input if no sound block follows).
+    private var resyncError: CaptureFileError?
+
+    /// True while the pcapng walk skips corrupt bytes in search of the next sound block.
+    var resynchronising: Bool { resyncError != nil }
 
     init(path: String, kind: Kind) {
         self.path = path
@@ -82,12 +88,42 @@ struct CaptureParser {
     /// The input ends `available` bytes into a `length`-byte record or block at `offset`: a
     /// warning, or an error when that is the file's first section header.
     mutating func endsInside(offset: Int64, available: Int, length: Int) -> CaptureFileError? {
+        if let error = resyncError {
+            // No sound block after the corrupt one: it ends the input, as it would have at once.
+            resyncError = nil
+            return error
+        }
         if insideFileHeader {
             return .badFileHeader(path: path, offset: offset, reason: "input ends after \(available) bytes, "
                 + "inside the \(length)-byte section header block")
         }
         warn(.truncatedRecord(path: path, offset: offset, available: available, length: length))
         return nil
+    }
+
+    /// The earliest timestamp a packet keeps: 1970-01-01T00:00:00Z.
+    static let earliestTimestamp: Int64 = 0
+    /// The latest timestamp a packet keeps: 2106-02-07T06:28:15.999999999Z, the end of pcap's
+    /// 32-bit seconds. Inside [earliest, latest], adding any timeout, TTL (32-bit seconds) or
+    /// grace period of the pipeline stays far from `Int64.max`.
+    static let latestTimestamp: Int64 = Int64(UInt32.max) * 1_000_000_000 + 999_999_999
+
+    /// `timestamp` clamped into [``earliestTimestamp``, ``latestTimestamp``]; a clamped one is
+    /// counted, and the first of the input is reported with the offset of its record or block.
+    @inline(__always)
+    mutating func clamp(_ timestamp: Int64, at offset: Int64) -> Int64 {
+        if timestamp >= Self.earliestTimestamp && timestamp <= Self.latestTimestamp { return timestamp }
+        summary.clampedTimestamps += 1
+        if summary.clampedTimestamps == 1 {
+            warn(.timestampOutOfRange(path: path, offset: offset, nanoseconds: timestamp))
+        }
+        return timestamp < Self.earliestTimestamp ? Self.earliestTimestamp : Self.latestTimestamp
+    }
+
+    /// Reports a block whose length is sound but whose content is not, which the walk skips.
+    mutating func skipBlock(at offset: Int64, reason: String) {
+        summary.skippedBlocks += 1
+        warn(.skippedBlock(path: path, offset: offset, reason: reason))
     }
 
     // MARK: - pcap
@@ -185,8 +221,10 @@ struct CaptureParser {
             let seconds = Int64(view.uint32(at: offset, bigEndian: bigEndian))
             let fraction = Int64(view.uint32(at: offset + 4, bigEndian: bigEndian))
             // seconds < 2^32 and fraction < 2^32: the sum stays below 2^63.
+            var timestamp = seconds &* 1_000_000_000 &+ fraction &* scale
+            if timestamp > Self.latestTimestamp { timestamp = clamp(timestamp, at: base + Int64(offset)) }
             packets.append(CapturedPacket(
-                timestamp: seconds &* 1_000_000_000 &+ fraction &* scale,
+                timestamp: timestamp,
                 capturedLength: capturedLength, originalLength: originalLength, linkType: linkType,
                 interface: 0, dataOffset: offset + 16, fileOffset: base + Int64(offset)))
             captured += Int64(capturedLength)
@@ -254,24 +292,39 @@ struct CaptureParser {
                 case 0x4D3C_2B1A: order = false
                 default:
                     let magic = (0..<4).map { hexByte(view[offset + 8 + $0]) }.joined(separator: " ")
-                    return .failed(.badFileHeader(path: path, offset: at,
-                                                  reason: "section header byte-order magic \(magic) is not 1a 2b 3c 4d in either order"))
+                    let error = CaptureFileError.badFileHeader(
+                        path: path, offset: at, reason: "section header byte-order magic \(magic) is not 1a 2b 3c 4d in either order")
+                    if insideFileHeader { return .failed(error) }
+                    if let step = resynchronise(view, from: &offset, after: error) { return step }
+                    continue
                 }
             } else {
                 type = view.uint32(at: offset, bigEndian: order)
             }
             let length = view.uint32(at: offset + 4, bigEndian: order)
             if length & 3 != 0 || length < Self.minimumLength(type) || length > CaptureFileReader.maximumBlockLength {
-                return .failed(.badRecordLength(path: path, offset: at, length: UInt64(length),
-                                                reason: Self.lengthProblem(length, type: type)))
+                let error = CaptureFileError.badRecordLength(path: path, offset: at, length: UInt64(length),
+                                                             reason: Self.lengthProblem(length, type: type))
+                if insideFileHeader { return .failed(error) }
+                if let step = resynchronise(view, from: &offset, after: error) { return step }
+                continue
             }
             let blockLength = Int(length)
             guard remaining >= blockLength else { return .needBytes(blockLength) }
             let trailer = view.uint32(at: offset + blockLength - 4, bigEndian: order)
             guard trailer == length else {
-                return .failed(.badRecordLength(
+                let error = CaptureFileError.badRecordLength(
                     path: path, offset: at, length: UInt64(length),
-                    reason: "\(Self.blockName(type)) length \(length) disagrees with its trailing length \(trailer)"))
+                    reason: "\(Self.blockName(type)) length \(length) disagrees with its trailing length \(trailer)")
+                if insideFileHeader { return .failed(error) }
+                if let step = resynchronise(view, from: &offset, after: error) { return step }
+                continue
+            }
+            if let error = resyncError, let start = error.offset {
+                // A sound block after corrupt bytes: reading goes on from here.
+                resyncError = nil
+                summary.skippedBlocks += 1
+                warn(.resynchronised(path: path, offset: start, resumedAt: at, problem: Self.problem(error)))
             }
             switch type {
             case BlockType.enhancedPacket, BlockType.obsoletePacket:
@@ -285,17 +338,22 @@ struct CaptureParser {
                 let capturedLength = Int(view.uint32(at: offset + 20, bigEndian: order))
                 let originalLength = Int(view.uint32(at: offset + 24, bigEndian: order))
                 let room = blockLength - 32
+                // The block's own length is sound, so the next block is found: a bad field only
+                // costs this block (reported), not the rest of the file.
                 guard capturedLength <= room else {
-                    return .failed(.badRecordLength(
-                        path: path, offset: at, length: UInt64(capturedLength),
-                        reason: "\(obsolete ? "packet block" : "enhanced packet block") captured length \(capturedLength) "
-                            + "exceeds the block's \(room) bytes of packet data"))
+                    skipBlock(at: at, reason: "\(obsolete ? "packet block" : "enhanced packet block") captured length "
+                        + "\(capturedLength) exceeds the block's \(room) bytes of packet data")
+                    offset += blockLength
+                    continue
                 }
                 guard Int(interface) < sectionInterfaces.count else {
-                    return .failed(.unknownInterface(path: path, offset: at, interface: interface))
+                    skipBlock(at: at, reason: "packet block names interface \(interface), which no Interface Description "
+                        + "Block of its section declares")
+                    offset += blockLength
+                    continue
                 }
                 let described = sectionInterfaces[Int(interface)]
-                let timestamp = described.scale.nanoseconds(UInt64(high) << 32 | UInt64(low))
+                let timestamp = clamp(described.scale.nanoseconds(UInt64(high) << 32 | UInt64(low)), at: at)
                 previousTimestamp = timestamp
                 packets.append(CapturedPacket(
                     timestamp: timestamp, capturedLength: capturedLength, originalLength: originalLength,
@@ -305,7 +363,9 @@ struct CaptureParser {
                 original += Int64(originalLength)
             case BlockType.simplePacket:
                 guard let described = sectionInterfaces.first else {
-                    return .failed(.unknownInterface(path: path, offset: at, interface: 0))
+                    skipBlock(at: at, reason: "simple packet block before any Interface Description Block of its section")
+                    offset += blockLength
+                    continue
                 }
                 let originalLength = Int(view.uint32(at: offset + 8, bigEndian: order))
                 var capturedLength = min(originalLength, blockLength - 16)
@@ -342,6 +402,60 @@ struct CaptureParser {
             offset += blockLength
         }
         return .batchFull
+    }
+
+    /// Skips forward from the corrupt block at `offset`, 4 bytes at a time (blocks are 32-bit
+    /// aligned), to the next position that holds a plausible block: a known block type, a sound
+    /// length and, when the view holds the whole block, a matching trailing length. Linear in
+    /// the bytes skipped.
+    /// - Returns: nil with `offset` at that block; `.needBytes` with `offset` past the bytes
+    ///   ruled out when the view ends first (the walk goes on with the next view).
+    private mutating func resynchronise(_ view: Span<UInt8>, from offset: inout Int, after error: CaptureFileError) -> Step? {
+        if resyncError == nil { resyncError = error }
+        var position = offset + 4
+        while view.count - position >= 12 {
+            if plausibleBlock(view, at: position) {
+                offset = position
+                return nil
+            }
+            position += 4
+        }
+        offset = position
+        return .needBytes(12)
+    }
+
+    /// True when a block that looks sound starts at `position` (at least 12 bytes remain).
+    private func plausibleBlock(_ view: Span<UInt8>, at position: Int) -> Bool {
+        var order = bigEndian
+        let type: UInt32
+        if view.bigEndianUInt32(at: position) == BlockType.sectionHeader {
+            switch view.bigEndianUInt32(at: position + 8) {
+            case 0x1A2B_3C4D: order = true
+            case 0x4D3C_2B1A: order = false
+            default: return false
+            }
+            type = BlockType.sectionHeader
+        } else {
+            type = view.uint32(at: position, bigEndian: order)
+            // Interface description, packet, simple packet, name resolution, interface
+            // statistics, enhanced packet, decryption secrets.
+            guard (1...6).contains(type) || type == 10 else { return false }
+        }
+        let length = view.uint32(at: position + 4, bigEndian: order)
+        guard length & 3 == 0, length >= Self.minimumLength(type), length <= CaptureFileReader.maximumBlockLength else {
+            return false
+        }
+        let blockLength = Int(length)
+        guard view.count - position >= blockLength else { return true }  // checked in full when its bytes are in
+        return view.uint32(at: position + blockLength - 4, bigEndian: order) == length
+    }
+
+    /// An error's problem without the input's name and offset.
+    private static func problem(_ error: CaptureFileError) -> String {
+        switch error {
+        case .badRecordLength(_, _, _, let reason), .badFileHeader(_, _, let reason): return reason
+        default: return error.description
+        }
     }
 
     /// Why an impossible block length is impossible (only called for one).

@@ -73,6 +73,32 @@ import PacketBuilder
         #expect(names.map(\.names) == [["target.test", "a.test", "b.test"]])
     }
 
+    @Test func addressNamesStayWithinTheLimitsAndCountWhatTheyCut() throws {
+        // A chain of 12 CNAMEs to one name, 300 more aliases of it, and 100 addresses for it.
+        var answers: [DNSPayload.Record] = (0..<12).map { .cname("d\($0 + 1).example", $0 == 0 ? "t.example" : "d\($0).example") }
+        answers += (0..<300).map { .cname("c\($0).example", "t.example") }
+        answers += (0..<100).map { .a("t.example", IPAddress("198.18.0.\($0 + 1)")!) }
+        let message = try DNSMessage.parse(DNSPayload.response(name: "t.example", answers: answers).bytes())
+        var cuts = DNSNameCuts()
+        let limits = DNSNameLimits(addressRecords: 10, chainDepth: 8, fanIn: 4, namesPerAddress: 32)
+        let bound = message.addressNames(limits: limits, cuts: &cuts)
+        #expect(bound.count == 10)
+        #expect(bound.map(\.address) == (0..<10).map { IPAddress("198.18.0.\($0 + 1)")! })
+        // The owner, its first 4 aliases in record order (the chain's first step among them),
+        // then the chain to depth 8.
+        #expect(bound[0].names == ["t.example", "d1.example", "c0.example", "c1.example", "c2.example", "d2.example",
+                                   "d3.example", "d4.example", "d5.example", "d6.example", "d7.example", "d8.example"])
+        #expect(Set(bound.map(\.names)).count == 1)
+        #expect(cuts.addresses == 90)
+        #expect(cuts.aliases == 300 + 1 - 4)   // t.example's aliases past the 4th (d2...d12 have one each)
+        #expect(cuts.chains == 1)              // d9 -> ... still going at depth 8, once per owner name
+        #expect(cuts.names == 0)
+        var tight = DNSNameCuts()
+        let few = message.addressNames(limits: DNSNameLimits(namesPerAddress: 5), cuts: &tight)
+        #expect(few.allSatisfy { $0.names.count == 5 })
+        #expect(tight.names == 1)
+    }
+
     @Test func escapesOddLabelBytes() throws {
         var bytes = DNSPayload.query(name: "x").bytes()
         bytes.replaceSubrange(12..<15, with: [4, UInt8(ascii: "a"), UInt8(ascii: "."), 0, UInt8(ascii: "\\"), 0])

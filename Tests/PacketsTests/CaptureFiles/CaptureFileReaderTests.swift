@@ -171,42 +171,67 @@ import Testing
         (UInt32(136), "enhanced packet block length 136 disagrees with its trailing length 6"),  // reads the next block's type
     ])
     func corruptBlockLength(length: UInt32, reason: String) throws {
+        // The middle block's length is impossible: reported, and the walk resumes at the next
+        // sound block (the third, at 312).
         var bytes = Self.threeBlocks()
         Self.patch32(&bytes, at: 180 + 4, length)
         let (result, summary) = readAll(bytes: bytes, name: "x.pcapng")
-        #expect(result.packets.count == 1)
-        let error = CaptureFileError.badRecordLength(path: "x.pcapng", offset: 180, length: UInt64(length), reason: reason)
-        #expect(result.error == error)
-        #expect(summary?.error == error)
-        #expect(error.description == "x.pcapng: byte 180: \(reason)")
+        #expect(result.error == nil)
+        #expect(result.packets.count == 2)
+        let warning = CaptureFileWarning.resynchronised(path: "x.pcapng", offset: 180, resumedAt: 312, problem: reason)
+        #expect(summary?.warnings == [warning])
+        #expect(summary?.skippedBlocks == 1)
+        #expect(warning.description == "x.pcapng: byte 180: \(reason); skipped 132 bytes to the next sound block, at byte 312")
+
+        // The last block's length is impossible: no sound block follows, so it ends the input
+        // as an error, after the packets before it.
+        var last = Self.threeBlocks()
+        Self.patch32(&last, at: 312 + 4, length == 136 ? 128 : length)
+        let (cut, cutSummary) = readAll(bytes: last, name: "x.pcapng")
+        #expect(cut.packets.count == 2)
+        #expect(cut.error?.offset == 312)
+        #expect(cutSummary?.error == cut.error)
+        #expect(cut.error != nil)
     }
 
     @Test func unknownBlockShorterThanAnyBlock() {
         var bytes = Self.threeBlocks()
         Self.patch32(&bytes, at: 180, 0x0BAD)
         Self.patch32(&bytes, at: 184, 8)
-        let (result, _) = readAll(bytes: bytes, name: "x.pcapng")
-        #expect(result.error == .badRecordLength(path: "x.pcapng", offset: 180, length: 8, reason: "block length 8 is less than the minimum 12"))
-        #expect(result.packets.count == 1)
+        let (result, summary) = readAll(bytes: bytes, name: "x.pcapng")
+        #expect(result.error == nil)
+        #expect(summary?.warnings == [.resynchronised(path: "x.pcapng", offset: 180, resumedAt: 312,
+                                                      problem: "block length 8 is less than the minimum 12")])
+        #expect(result.packets.count == 2)
     }
 
-    @Test func capturedLengthBeyondItsBlock() {
+    // A block whose length is sound but whose content is not costs that block only: it is
+    // reported with its offset and skipped, and the blocks after it are read.
+
+    @Test func capturedLengthBeyondItsBlockSkipsThatBlock() {
         var bytes = Self.threeBlocks(order: .bigEndian)
         Self.patch32(&bytes, at: 312 + 20, 101, bigEndian: true)
-        let (result, _) = readAll(bytes: bytes, name: "x.pcapng")
-        #expect(result.packets.count == 2)
-        #expect(result.error == .badRecordLength(path: "x.pcapng", offset: 312, length: 101,
-                                                 reason: "enhanced packet block captured length 101 exceeds the block's 100 bytes of packet data"))
+        bytes += Array(Self.threeBlocks(order: .bigEndian)[312...])  // one more good packet after it
+        let (result, summary) = readAll(bytes: bytes, name: "x.pcapng")
+        #expect(result.error == nil)
+        #expect(result.packets.count == 3)
+        #expect(summary?.skippedBlocks == 1)
+        let warning = CaptureFileWarning.skippedBlock(
+            path: "x.pcapng", offset: 312, reason: "enhanced packet block captured length 101 exceeds the block's 100 bytes of packet data")
+        #expect(summary?.warnings == [warning])
+        #expect(warning.description == "x.pcapng: byte 312: enhanced packet block captured length 101 exceeds the block's "
+                + "100 bytes of packet data; block skipped")
     }
 
-    @Test func packetOnAnUndeclaredInterface() {
+    @Test func packetOnAnUndeclaredInterfaceSkipsThatBlock() {
         var bytes = Self.threeBlocks()
         Self.patch32(&bytes, at: 312 + 8, 5)
-        let (result, _) = readAll(bytes: bytes, name: "x.pcapng")
-        #expect(result.packets.count == 2)
-        let error = CaptureFileError.unknownInterface(path: "x.pcapng", offset: 312, interface: 5)
-        #expect(result.error == error)
-        #expect(error.description == "x.pcapng: byte 312: packet block names interface 5, which no Interface Description Block of its section declares")
+        bytes += Array(Self.threeBlocks()[312...])
+        let (result, summary) = readAll(bytes: bytes, name: "x.pcapng")
+        #expect(result.error == nil)
+        #expect(result.packets.count == 3)
+        #expect(summary?.warnings == [.skippedBlock(path: "x.pcapng", offset: 312, reason: "packet block names interface 5, "
+                                                   + "which no Interface Description Block of its section declares")])
 
         // Interface numbers restart with each section.
         var writer = PcapngWriter()
@@ -215,14 +240,19 @@ import Testing
         writer.beginSection(byteOrder: .littleEndian)
         writer.addInterface(linkType: .ethernet)
         writer.appendBlock(type: 6, body: [1, 0, 0, 0] + [UInt8](repeating: 0, count: 16))  // interface 1
-        let (restart, _) = readAll(bytes: writer.bytes, name: "y.pcapng")
-        #expect(restart.error == .unknownInterface(path: "y.pcapng", offset: 116, interface: 1))
+        let (restart, restartSummary) = readAll(bytes: writer.bytes, name: "y.pcapng")
+        #expect(restart.packets.isEmpty)
+        #expect(restartSummary?.warnings.map(\.description) == ["y.pcapng: byte 116: packet block names interface 1, which no "
+                                                                + "Interface Description Block of its section declares; block skipped"])
 
         // A simple packet block needs interface 0.
         var noInterface = PcapngWriter()
         noInterface.appendBlock(type: 3, body: [4, 0, 0, 0, 1, 2, 3, 4])
-        let (simple, _) = readAll(bytes: noInterface.bytes, name: "z.pcapng")
-        #expect(simple.error == .unknownInterface(path: "z.pcapng", offset: 28, interface: 0))
+        let (simple, simpleSummary) = readAll(bytes: noInterface.bytes, name: "z.pcapng")
+        #expect(simple.error == nil)
+        #expect(simpleSummary?.skippedBlocks == 1)
+        #expect(simpleSummary?.warnings == [.skippedBlock(path: "z.pcapng", offset: 28,
+                                                         reason: "simple packet block before any Interface Description Block of its section")])
     }
 
     @Test func truncatedLastBlockIsAWarning() throws {

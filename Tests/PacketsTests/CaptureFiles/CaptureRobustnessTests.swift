@@ -73,8 +73,17 @@ import Testing
         for interface in 0..<4 {
             writer.appendBlock(type: 6, body: [UInt8(interface), 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0])
         }
-        let (result, _) = readAll(bytes: writer.bytes)
+        let firstPacket = writer.bytes.count - 3 * 32
+        writer.appendBlock(type: 6, body: [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        let (result, summary) = readAll(bytes: writer.bytes, name: "t.pcapng")
         #expect(result.error == nil)
-        #expect(result.packets.map(\.timestamp) == [Int64.max, Int64.min, 0, Int64.max])
+        // Saturated conversions, then clamped into 1970...2106 (the end of pcap's 32-bit seconds).
+        let latest = Int64(UInt32.max) * 1_000_000_000 + 999_999_999
+        #expect(result.packets.map(\.timestamp) == [latest, 0, 0, latest, latest])
+        // Interface 2's 2^-127 s ticks are 0 ns: in range. The others are clamped and counted;
+        // only the first is a warning, with its block's offset.
+        #expect(summary?.clampedTimestamps == 4)
+        #expect(summary?.warnings.count == 1)
+        #expect(summary?.warnings.first?.description.hasPrefix("t.pcapng: byte \(firstPacket - 32): timestamp ") == true)
     }
 }
