@@ -22,6 +22,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // SHA-256 for the evidence manifest at hardware speed (BoringSSL's assembly, SHA-NI).
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Live mode: the metrics endpoint (HTTP) and TLS syslog (RFC 5425).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // Prometheus exposition of the live counters (--metrics-listen).
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -42,7 +47,18 @@ let package = Package(
             swiftSettings: strict
         ),
         // Renderers: text, JSON, CSV, JSON Lines.
-        .target(name: "Reports", dependencies: ["Packets", "Flows", "Policy", "Audit"], swiftSettings: strict),
+        // Renderers, and the live event sinks (files, syslog over UDP, TCP and TLS) with their queue.
+        .target(
+            name: "Reports",
+            dependencies: [
+                "Packets", "Flows", "Policy", "Audit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // The only module that imports CPcap: live interfaces, BPF, kernel drop counts.
         .target(name: "LiveCapture", dependencies: ["CPcap", "Packets"], swiftSettings: strict),
         // Frame and capture builder: tests, the scenario generator and the benchmarks use it.
@@ -52,6 +68,10 @@ let package = Package(
             dependencies: [
                 "Packets", "Flows", "Policy", "Audit", "Reports", "LiveCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -296,6 +296,10 @@ public struct AuditReport: Sendable {
     public var decode: FlowMeterStatistics
     /// Live capture only: libpcap's counts.
     public var capture: LiveCaptureCounts?
+    /// What the audit did not see (drops, link-down periods, inputs cut short, lost events).
+    public var completeness = Completeness()
+    /// Live only: what each event output did (name, kind, sent, dropped by cause, reconnects).
+    public var sinks: [SinkCounters] = []
 
     /// Findings per category.
     public var counts: [FindingCategory: Int] {

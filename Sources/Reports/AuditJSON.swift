@@ -51,6 +51,8 @@ public enum AuditJSON {
         if let capture = report.capture {
             f.append("\"capture\":{\"received\":\(capture.received),\"dropped_by_kernel\":\(capture.droppedByKernel),\"dropped_by_interface\":\(capture.droppedByInterface)}")
         }
+        f.append(CompletenessJSON.completeness(report.completeness))
+        if report.capture != nil { f.append(CompletenessJSON.sinks(report.sinks)) }
         return "{" + f.joined(separator: ",\n") + "}\n"
     }
 

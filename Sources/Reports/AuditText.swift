@@ -20,6 +20,7 @@ public enum AuditText {
                 out += paint.red("  packets were dropped: missing and blocked verdicts may be wrong (flows may have passed unseen)") + "\n"
             }
         }
+        out += CompletenessText.render(report, paint: paint)
         func host(_ address: IPAddress, _ extra: [String] = []) -> String {
             var list = extra
             for name in names(address) where !list.contains(name) { list.append(name) }
@@ -118,6 +119,7 @@ public enum AuditText {
             out += paint.green("PASS") + ": no unexpected traffic got through, every required rule observed"
                 + (notes.isEmpty ? "" : "; \(notes.joined(separator: ", "))") + " (\(exitText))\n"
         }
+        out += CompletenessText.verdictLine(report, exitStatus: exitStatus, paint: paint)
         return out
     }
 

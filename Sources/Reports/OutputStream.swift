@@ -12,6 +12,13 @@ public final class ReportOutput {
     private var buffer: [UInt8] = []
     private let descriptor: Int32
     private let ownsDescriptor: Bool
+    /// For ``init(replacing:)``: where the report goes once complete, and where it is written until then.
+    private var finalPath: String?
+    private var temporaryPath: String?
+    /// The path as given, for messages (`standard output` for `-`).
+    private var displayPath = "standard output"
+    /// The errno of the first failed write; later writes are skipped.
+    public private(set) var writeErrno: Int32?
     /// Flush after every `write` (for event streams that a reader follows live).
     public var flushEachWrite = false
     /// True when the output is a terminal (colour allowed).
@@ -42,16 +49,112 @@ public final class ReportOutput {
         }
         // SAFETY: `open` reads the C string Swift passes for `path` only during the call.
         let fd = unsafe open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        // SAFETY: strerror returns a static NUL-terminated string, copied at once.
-        guard fd >= 0 else { throw ReportOutputError(path: path, message: unsafe String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw ReportOutputError(path: path, errno: errno) }
         descriptor = fd
         ownsDescriptor = true
         isTerminal = false
+        displayPath = path
+    }
+
+    /// A report file that replaces `path` only when complete: written to a temporary file in
+    /// the same folder, renamed over `path` by ``commit()``. A path that exists and is not a
+    /// regular file (`/dev/full`, a FIFO, a terminal) is written directly. `-` is standard output.
+    public init(replacing path: String) throws(ReportOutputError) {
+        var info = stat()
+        // SAFETY: stat writes one `stat` into the local.
+        let exists = unsafe stat(path, &info) == 0
+        guard path != "-", !exists || (info.st_mode & S_IFMT) == S_IFREG else {
+            if path == "-" {
+                descriptor = 1
+                ownsDescriptor = false
+                isTerminal = isatty(1) == 1
+                return
+            }
+            // SAFETY: `open` reads the C string Swift passes for `path` only during the call.
+            let fd = unsafe open(path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw ReportOutputError(path: path, errno: errno) }
+            descriptor = fd
+            ownsDescriptor = true
+            isTerminal = isatty(fd) == 1
+            displayPath = path
+            return
+        }
+        let temporary = ReportOutput.temporaryPath(for: path)
+        // SAFETY: `open` reads the C string Swift passes for `temporary` only during the call.
+        let fd = unsafe open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ReportOutputError(path: path, errno: errno) }
+        descriptor = fd
+        ownsDescriptor = true
+        isTerminal = false
+        finalPath = path
+        temporaryPath = temporary
+        displayPath = path
+    }
+
+    static func temporaryPath(for path: String) -> String {
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        return "\(folder).\(name).\(getpid()).tmp"
+    }
+
+    /// Checks, before a long run, that a report could be written at `path`: its folder exists
+    /// and is writable, and `path` is not a folder. `-` (standard output) always passes.
+    public static func checkWritable(_ path: String) throws(ReportOutputError) {
+        guard path != "-" else { return }
+        var info = stat()
+        // SAFETY: stat writes one `stat` into the local.
+        if unsafe stat(path, &info) == 0 {
+            if (info.st_mode & S_IFMT) == S_IFDIR { throw ReportOutputError(path: path, message: "is a directory") }
+            // SAFETY: access reads the C string only during the call.
+            guard unsafe access(path, W_OK) == 0 else { throw ReportOutputError(path: path, errno: errno) }
+            return
+        }
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        // SAFETY: stat writes one `stat` into the local.
+        guard unsafe stat(folder, &info) == 0 else {
+            throw ReportOutputError(path: path, message: "the folder \(folder) does not exist")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw ReportOutputError(path: path, message: "\(folder) is not a folder")
+        }
+        // SAFETY: access reads the C string only during the call.
+        guard unsafe access(folder, W_OK | X_OK) == 0 else {
+            let code = errno
+            throw ReportOutputError(path: path, message: "the folder \(folder) is not writable: \(ReportOutputError.text(code)) (errno \(code))")
+        }
+    }
+
+    /// Flushes, then renames the temporary file over the final path (``init(replacing:)``).
+    /// - Throws: the first write error (with its errno), or the rename's; a temporary file is
+    ///   removed then, so the previous report at the path stays as it was.
+    public func commit() throws(ReportOutputError) {
+        flush()
+        let path = finalPath ?? "-"
+        if let code = writeErrno {
+            if let temporaryPath { _ = unsafe unlink(temporaryPath) }
+            throw ReportOutputError(path: displayPath, errno: code)
+        }
+        guard let temporaryPath, let finalPath else { return }
+        // SAFETY: fsync and rename take the descriptor and C strings only for the call.
+        if fsync(descriptor) != 0 && errno != EINVAL {
+            let code = errno
+            _ = unsafe unlink(temporaryPath)
+            throw ReportOutputError(path: path, errno: code)
+        }
+        guard unsafe rename(temporaryPath, finalPath) == 0 else {
+            let code = errno
+            _ = unsafe unlink(temporaryPath)
+            throw ReportOutputError(path: path, errno: code)
+        }
+        self.temporaryPath = nil
     }
 
     deinit {
         flush()
         if ownsDescriptor { close(descriptor) }
+        if let temporaryPath { _ = unsafe unlink(temporaryPath) }  // never committed
     }
 
     public func write(_ text: String) {
@@ -71,6 +174,10 @@ public final class ReportOutput {
     }
 
     public func flush() {
+        if writeErrno != nil {
+            buffer.removeAll(keepingCapacity: true)
+            return
+        }
         var written = 0
         while written < buffer.count {
             let n = unsafe buffer.withUnsafeBytes { raw in
@@ -80,7 +187,8 @@ public final class ReportOutput {
             }
             if n < 0 {
                 if errno == EINTR { continue }
-                break  // EPIPE and friends: the reader went away; drop the rest.
+                writeErrno = errno  // ENOSPC, EIO, EPIPE: reported by commit(); the rest is dropped
+                break
             }
             written += n
         }
@@ -88,11 +196,29 @@ public final class ReportOutput {
     }
 }
 
-/// The report file could not be created.
+/// The report file could not be created or written.
 public struct ReportOutputError: Error, CustomStringConvertible {
     public var path: String
     public var message: String
+    public var errno: Int32?
     public var description: String { "\(path): cannot write the report: \(message)" }
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    /// `strerror (errno N)`.
+    public init(path: String, errno code: Int32) {
+        self.path = path
+        self.message = "\(Self.text(code)) (errno \(code))"
+        self.errno = code
+    }
+
+    static func text(_ code: Int32) -> String {
+        // SAFETY: strerror returns a static NUL-terminated string, copied at once.
+        unsafe String(cString: strerror(code))
+    }
 }
 
 /// Text helpers shared by the renderers.

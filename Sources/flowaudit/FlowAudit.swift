@@ -1,5 +1,9 @@
 import ArgumentParser
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The `flowaudit` command tree. One file per command under `Commands/`; `run()` only passes
 /// arguments on to the library modules.
 @main
@@ -17,6 +21,42 @@ struct FlowAudit: ParsableCommand {
             ExplainCommand.self,
         ]
     )
+}
+
+extension FlowAudit {
+    /// Runs the command, with ArgumentParser's usage-error status (64, EX_USAGE) mapped to 2, the
+    /// documented status of usage and I/O errors (see ``ExitStatus``).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error).rawValue == 64 {
+                var text = fullMessage(for: error)
+                if !text.hasSuffix("\n") { text += "\n" }
+                text.withUTF8 { buffer in
+                    // SAFETY: the pointer and count describe the UTF-8 bytes of `text`, valid for the call.
+                    _ = unsafe write(2, buffer.baseAddress, buffer.count)
+                }
+                Glibc.exit(ExitStatus.usageOrIO)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// The exit statuses of `audit` and `live` (README, --help).
+enum ExitStatus {
+    /// Nothing in `--fail-on` was found and the audit saw everything.
+    static let pass: Int32 = 0
+    /// Findings in `--fail-on`.
+    static let findings: Int32 = 1
+    /// A usage error (ArgumentParser's 64 mapped here), an input or policy that could not be
+    /// read, an output that could not be written.
+    static let usageOrIO: Int32 = 2
+    /// The report is INCOMPLETE: packets dropped, the interface down for a while, events not
+    /// delivered, or a capture file cut short (unless `--allow-loss`).
+    static let incomplete: Int32 = 3
 }
 
 enum FlowAuditVersion {

@@ -43,8 +43,18 @@ extension LiveTests {
             // At the capture's own pace, as a network would deliver it.
             let replay = try LiveNamespace.replay(capture, speed: ["--multiplier=1"])
             try #require(replay.status == 0, "netns-replay: \(replay.output)")
-            // Read before flowaudit is stopped: these events were written while the replay ran.
-            let duringReplay = lines(of: events)
+            // Read before flowaudit is stopped: these events were written while the capture ran.
+            // libpcap hands packets over in blocks (up to its timeout later) and events go out
+            // through a sender thread, so the file is read once it has settled: no new line for
+            // half a second (at most 5 s), still before the stop.
+            var duringReplay = lines(of: events)
+            var quiet = 0
+            for _ in 0..<50 where quiet < 5 {
+                usleep(100_000)
+                let now = lines(of: events)
+                quiet = now.count == duringReplay.count ? quiet + 1 : 0
+                duringReplay = now
+            }
 
             let (status, exited) = live.stop(with: SIGINT)
             #expect(exited, "flowaudit live was killed by a signal instead of exiting")

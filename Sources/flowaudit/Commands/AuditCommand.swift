@@ -71,13 +71,20 @@ struct AuditOptions: ParsableArguments {
         return (CompiledPolicy(loaded.policy), warnings, files)
     }
 
-    /// Renders the report, writes it, and returns the exit status for it.
+    /// Renders the report, writes it (to a temporary file renamed over `--output` once
+    /// complete), and returns the exit status: 2 for an input or output error, 3 when the
+    /// report is INCOMPLETE (unless loss is allowed), 1 for findings in `--fail-on`, else 0.
     func finish(_ report: AuditReport, auditor: Auditor, inputError: Bool) throws -> Int32 {
         let categories = try failOnCategories()
         let counts = report.counts
         let failing = categories.contains { counts[$0, default: 0] > 0 }
-        let status: Int32 = inputError ? 2 : (failing ? 1 : 0)
-        let out = try ReportOutput(path: output)
+        let incomplete = !report.completeness.isComplete && !report.completeness.lossAllowed
+        var status: Int32 = inputError ? 2 : (incomplete ? ExitStatus.incomplete : (failing ? 1 : 0))
+        let out: ReportOutput
+        do { out = try ReportOutput(replacing: output) } catch {
+            printError("\(error)")
+            return 2
+        }
         switch format {
         case .json:
             out.write(AuditJSON.render(report, failOn: categories, exitStatus: status))
@@ -86,7 +93,10 @@ struct AuditOptions: ParsableArguments {
             out.write(AuditText.render(report, failOn: categories, exitStatus: status, colour: out.isTerminal && !noColour,
                                        names: { address in names.allBindings(of: address).map(\.name) }))
         }
-        out.flush()
+        do { try out.commit() } catch {
+            printError("\(error)")
+            status = 2
+        }
         return status
     }
 }
@@ -111,7 +121,11 @@ struct AuditCommand: ParsableCommand {
             attempts, and advisories. The verdict is FAIL when unexpected traffic got through or a \
             required rule is missing, partial or blocked, and NO-SCOPE when no flow touches a monitored \
             host (nothing was audited). Exit status: 0 when nothing in --fail-on was found, 1 when \
-            something was, 2 for invalid input (the report is still written for what could be read).
+            something was, 2 for a usage error, an input that could not be read at all or a report \
+            that could not be written (the report is still written for what could be read), 3 when \
+            the report is INCOMPLETE: a capture cut short or unreadable from some record on was \
+            audited up to there (unless --allow-loss). The report is written to a temporary file \
+            and renamed over --output once complete.
             """
     )
 
@@ -128,6 +142,9 @@ struct AuditCommand: ParsableCommand {
 
     enum DigestChoice: String, CaseIterable, ExpressibleByArgument { case sha256, none }
 
+    @Flag(name: .customLong("allow-loss"), help: "Report captures cut short or unreadable from some record on, but keep them out of the exit status (no exit 3).")
+    var allowLoss = false
+
     func run() throws {
         let (policy, warnings, files) = try options.loadPolicy()
         let configuration = timeouts.auditConfiguration
@@ -137,17 +154,31 @@ struct AuditCommand: ParsableCommand {
         let inputs = auditor.run(paths: captures, reading: timeouts.reading)
         var inputError = false
         var evidence: [InputEvidence] = []
+        var completeness = Completeness()
+        completeness.lossAllowed = allowLoss
         for input in inputs {
-            for warning in input.summary.warnings { printError("warning: \(warning)") }
+            for warning in input.summary.warnings {
+                printError("warning: \(warning)")
+                if case .truncatedRecord = warning {
+                    completeness.gaps.append(Completeness.Gap(kind: "truncated-input", detail: warning.description))
+                }
+            }
             if let error = input.error ?? input.summary.error {
                 printError("error: \(error)")
-                inputError = true
+                // A capture read up to a corrupt record is audited as far as it goes (INCOMPLETE);
+                // one that could not be read at all is an input error.
+                if input.summary.packets > 0 {
+                    completeness.gaps.append(Completeness.Gap(kind: "unreadable-rest", detail: "\(error)"))
+                } else {
+                    inputError = true
+                }
             }
             let digest = digests.digest(of: input.summary.path)
             evidence.append(InputEvidence(report: input, sha256: digest?.digest, size: digest?.size))
         }
-        let report = auditor.report(inputs: evidence, policyFiles: files, policyWarnings: warnings,
+        var report = auditor.report(inputs: evidence, policyFiles: files, policyWarnings: warnings,
                                     commandLine: CommandLine.arguments, toolVersion: FlowAuditVersion.string)
+        report.completeness = completeness
         let status = try options.finish(report, auditor: auditor, inputError: inputError)
         if status != 0 { throw ExitCode(status) }
     }
