@@ -3,7 +3,7 @@ import PacketBuilder
 
 /// The outer packets the first byte of each record selects (modulo the count): each carries the
 /// record's bytes as the payload a tunnel detector reads (tunnel header and inner packet).
-let outers: [([UInt8]) -> [UInt8]] = {
+let outers: [@Sendable ([UInt8]) -> [UInt8]] = {
     let v4 = Frame.ethernet().ipv4(source: "192.0.2.1", destination: "192.0.2.2")
     let v6 = Frame.ethernet().ipv6(source: "2001:db8::1", destination: "2001:db8::2")
     return [
