@@ -27,6 +27,8 @@ let package = Package(
         fuzzTarget("FuzzPcap"),
         fuzzTarget("FuzzPcapng"),
         fuzzTarget("FuzzDecode"),
+        .executableTarget(name: "FuzzDecapsulate", dependencies: ["FuzzSupport", .product(name: "FlowauditFuzzable", package: "flowaudit")],
+                          swiftSettings: strict),
         fuzzTarget("FuzzDNS"),
         fuzzTarget("FuzzTLS"),
         fuzzTarget("FuzzHTTP"),

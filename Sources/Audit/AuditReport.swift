@@ -22,6 +22,8 @@ public struct FlowEvidence: Sendable, Hashable {
     /// The flow's packets show only one direction, yet acknowledge the other side's data.
     public var oneSided: Bool
     public var vlan: Int32?
+    /// The tunnel that carried the flow (nil for a flow not inside a tunnel).
+    public var tunnel: TunnelContext?
 
     public init(_ flow: Flow) {
         flowID = flow.id
@@ -39,6 +41,7 @@ public struct FlowEvidence: Sendable, Hashable {
         communityID = CommunityID.of(flow)
         oneSided = flow.looksOneSided
         vlan = flow.vlan >= 0 ? flow.vlan : nil
+        tunnel = flow.tunnel
         refusal = FlowEvidence.refusal(of: flow)
     }
 
@@ -205,6 +208,9 @@ public struct Advisory: Sendable {
         /// A TLS ClientHello named a server (SNI) that none of the DNS answers for the address
         /// it went to named: a stale cache, a shared front end, or domain fronting.
         case sniMismatch = "sni-mismatch"
+        /// Packets carried a loose or strict source route (IPv4 LSRR/SSRR, IPv6 routing type
+        /// 0): the flow was matched on its next hop, and the final destination is another host.
+        case sourceRoute = "source-route"
     }
     public var kind: Kind
     public var message: String

@@ -205,13 +205,14 @@ public final class Auditor {
         // same verdict until a name is learned, so it is decided once and cached.
         let cacheable = initiatorNames.isEmpty && responderNames.isEmpty
         let vlan: UInt16? = flow.vlan >= 0 ? UInt16(truncatingIfNeeded: flow.vlan) : nil
+        let tunnelID = flow.tunnel?.id
         let cacheKey = VerdictKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber, port: port,
-                                  vlan: vlan ?? UInt16.max)
+                                  vlan: vlan ?? UInt16.max, tunnelID: tunnelID.map(Int64.init) ?? -1)
         if cacheable, let cached = verdictCache[cacheKey], cached.generation == names.generation {
             return cached.verdict
         }
-        let initiatorRoles = policy.roles(for: flow.initiator, names: initiatorNames, vlan: vlan)
-        let responderRoles = policy.roles(for: flow.responder, names: responderNames, vlan: vlan)
+        let initiatorRoles = policy.roles(for: flow.initiator, names: initiatorNames, vlan: vlan, tunnelID: tunnelID)
+        let responderRoles = policy.roles(for: flow.responder, names: responderNames, vlan: vlan, tunnelID: tunnelID)
         let query = FlowQuery(initiator: flow.initiator, responder: flow.responder, initiatorNames: initiatorNames,
                               responderNames: responderNames, ipProtocol: flow.protocolNumber, responderPort: port, vlan: vlan)
         let inScope = policy.isInScope(initiatorRoles: initiatorRoles, responderRoles: responderRoles)
@@ -245,6 +246,15 @@ public final class Auditor {
             return
         }
         let verdict = verdict(flow, extra: extra)
+        if let hidden = flow.sourceRouteDestination {
+            // In scope or not: the header's destination is only the next hop.
+            let group = GroupKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber,
+                                 port: verdict.query.responderPort, completed: flow.gotThrough, vlan: flow.vlan)
+            addAdvisory(.sourceRoute, group: group, detail: hidden.description,
+                        message: "\(flow.initiator) -> \(flow.responder) \(flow.protocolName)/\(verdict.query.responderPort) carries a source route "
+                            + "whose final destination is \(hidden): the flow was matched on its next hop \(flow.responder)",
+                        reference: nil, evidence: FlowEvidence(flow))
+        }
         guard verdict.inScope, let match = verdict.match else {
             outOfScopeFlows += 1
             outOfScopePackets += flow.initiatorPackets + flow.responderPackets
@@ -370,7 +380,8 @@ public final class Auditor {
         // unless an ICMP error refused it.
         let (completed, unanswered) = Self.counts(flow)
         return GroupKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber,
-                        port: verdict.query.responderPort, completed: completed || unanswered, vlan: flow.vlan)
+                        port: verdict.query.responderPort, completed: completed || unanswered, vlan: flow.vlan,
+                        tunnelKind: flow.tunnel?.kind ?? .none, tunnelID: flow.tunnel?.id.map(Int64.init) ?? -1)
     }
 
     func groupNearest(_ flow: Flow, _ verdict: Verdict) -> String? {
@@ -488,6 +499,8 @@ struct VerdictKey: Hashable {
     var port: UInt16
     /// The flow's VLAN id, or `UInt16.max` for an untagged flow.
     var vlan: UInt16
+    /// The flow's tunnel id, or -1 outside a tunnel or for a tunnel without one.
+    var tunnelID: Int64 = -1
 }
 
 struct CachedVerdict {

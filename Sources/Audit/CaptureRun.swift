@@ -98,6 +98,10 @@ extension FlowMeterStatistics {
         result.flowsEnded = flowsEnded - earlier.flowsEnded
         result.evictedFlows = evictedFlows - earlier.evictedFlows
         result.peakActiveFlows = peakActiveFlows
+        for i in tunnelledPackets.indices { result.tunnelledPackets[i] = tunnelledPackets[i] - earlier.tunnelledPackets[i] }
+        for i in tunnelInnerSkipped.indices { result.tunnelInnerSkipped[i] = tunnelInnerSkipped[i] - earlier.tunnelInnerSkipped[i] }
+        result.tunnelTooDeep = tunnelTooDeep - earlier.tunnelTooDeep
+        result.sourceRoutedPackets = sourceRoutedPackets - earlier.sourceRoutedPackets
         result.fragments.entriesCreated = fragments.entriesCreated - earlier.fragments.entriesCreated
         result.fragments.entriesCompleted = fragments.entriesCompleted - earlier.fragments.entriesCompleted
         result.fragments.entriesExpired = fragments.entriesExpired - earlier.fragments.entriesExpired

@@ -77,6 +77,10 @@ struct GroupKey: Hashable {
     var completed: Bool
     /// The flows' outermost VLAN id, -1 when untagged: the same tuple on two VLANs is two groups.
     var vlan: Int32
+    /// The tunnel that carried the flows and its id (-1: none): the same inner tuple in two
+    /// tunnels, or inside a tunnel and outside, is two groups.
+    var tunnelKind: TunnelKind = .none
+    var tunnelID: Int64 = -1
 }
 
 struct GroupAccumulator {

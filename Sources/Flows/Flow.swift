@@ -152,6 +152,11 @@ public struct Flow: Sendable {
     @usableFromInline var historyLetters: (UInt64, UInt64)
     /// The key's hash, to find and move the flow's table slot.
     @usableFromInline var hash: UInt64
+    /// For a flow inside a tunnel: the tunnel that carried its first packet; nil otherwise.
+    public var tunnel: TunnelContext?
+    /// The final destination a source route (IPv4 LSRR/SSRR, IPv6 routing type 0) of the flow's
+    /// packets named, when one did: the flow is keyed by the next hop the header shows.
+    public var sourceRouteDestination: IPAddress?
 
     init(key: FlowKey, id: UInt64, initiatorIsLower: Bool, reason: InitiatorReason, state: ConnectionState,
          timestamp: Int64, hash: UInt64) {
@@ -188,6 +193,8 @@ public struct Flow: Sendable {
         self.historySeen = 0
         self.inspectedPackets = 0
         self.hash = hash
+        self.tunnel = nil
+        self.sourceRouteDestination = nil
     }
 
     // MARK: Roles

@@ -3,7 +3,8 @@
 ///
 /// - Every packet read is accounted for exactly once: skipped by reason, or decoded and then
 ///   counted in a flow, attached to a flow as an ICMP error, counted as an ICMP error quoting
-///   no flow, or counted as a fragment whose first fragment never came.
+///   no flow, or counted as a fragment whose first fragment never came; so is every inner packet
+///   of a tunnel the meter followed.
 /// - No flow ends before it starts.
 /// - No counter wrapped: totals are summed with overflow checks, and no flow holds more packets
 ///   than were read.
@@ -58,10 +59,18 @@ public struct FlowInvariants: Sendable {
             if wrapped { problems.append("decoded packet totals wrap") }
             used = sum
         }
-        if used != statistics.decoded {
+        // Each inner packet of a tunnel is metered as a packet of its own flow as well.
+        var metered = statistics.decoded
+        for count in statistics.tunnelledPackets {
+            let (sum, wrapped) = metered.addingReportingOverflow(count)
+            if wrapped { problems.append("tunnelled packet totals wrap") }
+            metered = sum
+        }
+        if used != metered {
             problems.append("flows hold \(flowPackets) packets, \(attachedICMPErrors) ICMP errors attached, "
                 + "\(statistics.unmatchedICMPErrors) ICMP errors unmatched, \(statistics.unmatchedFragments) fragments "
-                + "unmatched: \(used), but \(statistics.decoded) packets were decoded")
+                + "unmatched: \(used), but \(statistics.decoded) packets were decoded and \(metered - statistics.decoded) "
+                + "inner packets of tunnels metered")
         }
         if statistics.flowsCreated != endedFlows {
             problems.append("\(statistics.flowsCreated) flows created, \(endedFlows) ended")

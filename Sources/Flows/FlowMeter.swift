@@ -53,8 +53,34 @@ public struct FlowMeterStatistics: Sendable {
     /// 802.3 LLC frames that are not SNAP-encapsulated IP (spanning tree, CDP, ...).
     public var llcFrames: UInt64 = 0
     public var otherNonIPFrames: UInt64 = 0
+    /// Inner packets metered as flows of their own, by ``TunnelKind`` raw value.
+    public var tunnelledPackets: [UInt64] = Array(repeating: 0, count: TunnelKind.allCases.count)
+    /// Tunnel payloads whose inner packet did not decode, by ``DecodeStatus`` raw value (the
+    /// outer packet was metered as its own flow all the same).
+    public var tunnelInnerSkipped: [UInt64] = Array(repeating: 0, count: DecodeStatus.allCases.count)
+    /// Inner packets not followed because they lie deeper than
+    /// ``PacketDecoder/maximumTunnelDepth`` tunnels.
+    public var tunnelTooDeep: UInt64 = 0
+    /// Packets with a loose or strict source route that still had hops to go.
+    public var sourceRoutedPackets: UInt64 = 0
 
     public init() {}
+
+    /// The tunnelled packet counts, nonzero ones only, in enum order.
+    public var tunnelledByKind: [(TunnelKind, UInt64)] {
+        TunnelKind.allCases.compactMap { kind in
+            let n = tunnelledPackets[Int(kind.rawValue)]
+            return n == 0 ? nil : (kind, n)
+        }
+    }
+
+    /// The undecodable inner packets with their reasons, nonzero ones only.
+    public var tunnelInnerSkippedByReason: [(DecodeStatus, UInt64)] {
+        DecodeStatus.allCases.compactMap { status in
+            let n = tunnelInnerSkipped[Int(status.rawValue)]
+            return n == 0 ? nil : (status, n)
+        }
+    }
 
     mutating func countNonIP(etherType: UInt16) {
         switch etherType {
@@ -123,6 +149,9 @@ public struct FlowMeter {
     /// The latest capture time seen: the clock idle timeouts run on.
     public private(set) var now: Int64 = Int64.min
     @usableFromInline var decoded = DecodedPacket()
+    /// The tunnel of the inner packet being metered (nil for an outermost packet): new flows
+    /// take it as theirs.
+    var currentTunnel: TunnelContext? = nil
     var fragments: FragmentReassembler
     /// Earlier fragments of the datagram being counted, to add to its flow.
     var pendingFragmentPackets: UInt64 = 0
@@ -177,6 +206,36 @@ public struct FlowMeter {
             if now >= nextExpiry { expireIdleFlows() }
         }
         statistics.decoded &+= 1
+        meterDecoded(record, frame)
+        if decoded.tunnelKind != .none { meterInnerPackets(record, frame) }
+    }
+
+    /// Meters the inner packets of a tunnelled packet, innermost last: each is decoded again
+    /// from the offset the decoder recorded and updates a flow of its own that carries the
+    /// tunnel's context. At most ``PacketDecoder/maximumTunnelDepth`` levels deep.
+    mutating func meterInnerPackets(_ record: CapturedPacket, _ frame: Span<UInt8>) {
+        var depth: UInt8 = 0
+        while decoded.tunnelKind != .none {
+            guard Int(depth) < PacketDecoder.maximumTunnelDepth else {
+                statistics.tunnelTooDeep &+= 1
+                break
+            }
+            depth &+= 1  // bounded by maximumTunnelDepth
+            let context = decoded.tunnelContext(depth: depth)
+            let status = PacketDecoder.decodeInner(frame, into: &decoded)
+            guard status == .ok else {
+                statistics.tunnelInnerSkipped[Int(status.rawValue)] &+= 1
+                break
+            }
+            statistics.tunnelledPackets[Int(context.kind.rawValue)] &+= 1
+            currentTunnel = context
+            meterDecoded(record, frame)
+        }
+        currentTunnel = nil
+    }
+
+    /// Updates (or starts) the flow of the packet in `decoded`.
+    mutating func meterDecoded(_ record: CapturedPacket, _ frame: Span<UInt8>) {
         if decoded.icmpKind == .error {
             attachICMPError(timestamp: record.timestamp)
             return
@@ -211,6 +270,10 @@ public struct FlowMeter {
             index = createFlow(key: key, hash: hash, sourceIsLower: sourceIsLower, sourcePort: sourcePort,
                                destinationPort: destinationPort, timestamp: record.timestamp)
             created = true
+        }
+        if decoded.sourceRouted {
+            statistics.sourceRoutedPackets &+= 1
+            flows[index].sourceRouteDestination = decoded.sourceRouteDestination
         }
         update(index, sourceIsLower: sourceIsLower, timestamp: record.timestamp, headerless: headerless, frame: frame)
         if created, let onFlowStart { onFlowStart(flows[index]) }
@@ -335,6 +398,7 @@ public struct FlowMeter {
         var flow = Flow(key: key, id: nextID, initiatorIsLower: initiatorIsLower, reason: reason, state: state,
                         timestamp: timestamp, hash: hash)
         flow.vlan = decoded.outerVLAN
+        flow.tunnel = currentTunnel
         if decoded.icmpKind != .none {
             let v6 = decoded.ipProtocol == IPProtocolNumber.icmpv6
             switch decoded.icmpKind {

@@ -89,8 +89,8 @@ public struct CompiledPolicy: Sendable {
     let roleIndex: [String: Int]
     let ipv4: IntervalTable<UInt32>
     let ipv6: IntervalTable<UInt128>
-    /// Site bindings limited to VLANs: few, checked one by one.
-    let vlanScoped: [(range: AddressRange, role: Int, vlans: [UInt16])]
+    /// Site bindings limited to VLANs or tunnel ids: few, checked one by one.
+    let vlanScoped: [(range: AddressRange, role: Int, vlans: [UInt16], tunnelIDs: [UInt32])]
     let exactNames: [String: RoleSet]
     let suffixNames: [String: RoleSet]
     let ruleFrom: [RoleSet]
@@ -121,11 +121,11 @@ public struct CompiledPolicy: Sendable {
                 v6.append((range.low, range.high, role))
             }
         }
-        var scoped: [(range: AddressRange, role: Int, vlans: [UInt16])] = []
+        var scoped: [(range: AddressRange, role: Int, vlans: [UInt16], tunnelIDs: [UInt32])] = []
         for (index, role) in policy.roles.enumerated() {
             if role.monitored { monitored.insert(index) }
             for binding in role.vlanBindings {
-                for host in binding.hosts { for range in host.ranges { scoped.append((range, index, binding.vlans)) } }
+                for host in binding.hosts { for range in host.ranges { scoped.append((range, index, binding.vlans, binding.tunnelIDs)) } }
             }
             for host in role.documentHosts + (role.siteHosts ?? []) {
                 switch host {
@@ -177,17 +177,32 @@ public struct CompiledPolicy: Sendable {
     /// The roles an address holds on a VLAN (nil: the flow carried no tag): its bindings for
     /// any VLAN plus those limited to this VLAN.
     public func roles(for address: IPAddress, vlan: UInt16?) -> RoleSet {
+        roles(for: address, vlan: vlan, tunnelID: nil)
+    }
+
+    /// The roles an address holds on a VLAN and inside a tunnel (nil: no tag, no tunnel id):
+    /// its bindings for any, plus those whose VLAN and tunnel-id lists (where given) hold the
+    /// flow's.
+    public func roles(for address: IPAddress, vlan: UInt16?, tunnelID: UInt32?) -> RoleSet {
         var result = roles(for: address)
-        guard !vlanScoped.isEmpty, let vlan else { return result }
-        for entry in vlanScoped where entry.vlans.contains(vlan) && entry.range.contains(address) { result.insert(entry.role) }
+        guard !vlanScoped.isEmpty, vlan != nil || tunnelID != nil else { return result }
+        for entry in vlanScoped where entry.range.contains(address) {
+            if !entry.vlans.isEmpty {
+                guard let vlan, entry.vlans.contains(vlan) else { continue }
+            }
+            if !entry.tunnelIDs.isEmpty {
+                guard let tunnelID, entry.tunnelIDs.contains(tunnelID) else { continue }
+            }
+            result.insert(entry.role)
+        }
         return result
     }
 
     /// The roles an address holds by its bindings and by the names known for it. A name matches
     /// an exact binding, or a `*.suffix` binding when it lies strictly below the suffix; case and
     /// a trailing dot are ignored.
-    public func roles(for address: IPAddress, names: some Sequence<String>, vlan: UInt16? = nil) -> RoleSet {
-        var result = roles(for: address, vlan: vlan)
+    public func roles(for address: IPAddress, names: some Sequence<String>, vlan: UInt16? = nil, tunnelID: UInt32? = nil) -> RoleSet {
+        var result = roles(for: address, vlan: vlan, tunnelID: tunnelID)
         for name in names { result.formUnion(roles(forName: name)) }
         return result
     }

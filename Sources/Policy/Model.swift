@@ -111,13 +111,18 @@ public struct SiteBinding: Sendable, Hashable {
         public var machines: [String]
         /// 802.1Q VLAN ids the binding is limited to (the flow's outermost tag); empty: any.
         public var vlans: [UInt16]
+        /// Tunnel ids (VXLAN/Geneve VNI, GRE key, GTP-U TEID, ERSPAN session) the binding is
+        /// limited to (the tunnel that carried the flow); empty: any, tunnelled or not.
+        public var tunnelIDs: [UInt32]
         public var location: SourceLocation
 
-        public init(role: String, hosts: [HostSpec], machines: [String] = [], vlans: [UInt16] = [], location: SourceLocation) {
+        public init(role: String, hosts: [HostSpec], machines: [String] = [], vlans: [UInt16] = [], tunnelIDs: [UInt32] = [],
+                    location: SourceLocation) {
             self.role = role
             self.hosts = hosts
             self.machines = machines
             self.vlans = vlans
+            self.tunnelIDs = tunnelIDs
             self.location = location
         }
     }

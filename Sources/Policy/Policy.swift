@@ -24,10 +24,11 @@ public struct PolicyRole: Sendable, Hashable {
     public var machines: [SiteBinding.Machine]
     public var location: SourceLocation
 
-    /// Hosts of a site binding limited to VLAN ids.
+    /// Hosts of a site binding limited to VLAN ids, tunnel ids or both (an empty list: any).
     public struct VLANBinding: Sendable, Hashable {
         public var hosts: [HostSpec]
         public var vlans: [UInt16]
+        public var tunnelIDs: [UInt32] = []
     }
 
     /// Every host spec of the role: the document's and the site's.
@@ -143,10 +144,11 @@ public struct Policy: Sendable, Hashable {
                 }
                 let machines = binding.machines.compactMap { site.machine($0) }
                 let machineHosts = machines.flatMap(\.addresses).map(HostSpec.address)
-                if binding.vlans.isEmpty {
+                if binding.vlans.isEmpty && binding.tunnelIDs.isEmpty {
                     roles[index].siteHosts = (roles[index].siteHosts ?? []) + binding.hosts + machineHosts
                 } else {
-                    roles[index].vlanBindings.append(PolicyRole.VLANBinding(hosts: binding.hosts + machineHosts, vlans: binding.vlans))
+                    roles[index].vlanBindings.append(PolicyRole.VLANBinding(hosts: binding.hosts + machineHosts, vlans: binding.vlans,
+                                                                           tunnelIDs: binding.tunnelIDs))
                     if roles[index].siteHosts == nil { roles[index].siteHosts = [] }
                 }
                 for machine in machines where !roles[index].machines.contains(machine) { roles[index].machines.append(machine) }

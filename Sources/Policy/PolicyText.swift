@@ -65,7 +65,10 @@ public enum PolicyText {
                     if case .address(let a) = host, let machine = role.machines.first(where: { $0.addresses.contains(a) }) { return "\(a) (\(machine.name))" }
                     return host.description
                 }
-                lines.append("      site, VLAN \(binding.vlans.map(String.init).joined(separator: ", ")) only: \(hosts.joined(separator: ", "))")
+                var scope: [String] = []
+                if !binding.vlans.isEmpty { scope.append("VLAN \(binding.vlans.map(String.init).joined(separator: ", "))") }
+                if !binding.tunnelIDs.isEmpty { scope.append("tunnel id \(binding.tunnelIDs.map(String.init).joined(separator: ", "))") }
+                lines.append("      site, \(scope.joined(separator: " and ")) only: \(hosts.joined(separator: ", "))")
             }
         }
         lines.append("")

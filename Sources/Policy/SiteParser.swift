@@ -5,7 +5,7 @@ import Yams
 /// Reads a site binding (see docs/rules.md) into a ``SiteBinding``, collecting every diagnostic.
 enum SiteParser {
     static let topKeys = ["site", "rules", "hosts", "roles", "names", "choose", "dns-grace", "tls-minimum", "audit-link-control"]
-    static let bindingKeys = ["hosts", "vlan"]
+    static let bindingKeys = ["hosts", "vlan", "tunnel-id"]
 
     static func parse(_ root: Node, reader r: YAMLReader) -> SiteBinding? {
         guard let entries = r.mapping(root, "a site binding") else { return nil }
@@ -121,7 +121,7 @@ extension SiteParser {
         return (parts.count == 1 || parts.count == 2) && parts.allSatisfy { YAMLReader.isIdentifier(String($0)) }
     }
 
-    /// One `roles:` entry: a host list, or `{ hosts: [...], vlan: [...] }`.
+    /// One `roles:` entry: a host list, or `{ hosts: [...], vlan: [...], tunnel-id: [...] }`.
     static func parseRoleBinding(_ role: YAMLReader.Entry, machines: [SiteBinding.Machine], reader r: YAMLReader) -> SiteBinding.RoleBinding? {
         guard isRoleReference(role.key) else {
             r.error(role.keyNode, "role '\(role.key)' must be a role id (a-z, 0-9 and '-') or system.role")
@@ -129,6 +129,7 @@ extension SiteParser {
         }
         var hostsNode = role.value
         var vlans: [UInt16] = []
+        var tunnelIDs: [UInt32] = []
         if case .mapping = role.value {
             guard let fields = r.mapping(role.value, "the binding of role '\(role.key)'") else { return nil }
             r.checkKeys(fields, in: role.value, allowed: bindingKeys, required: ["hosts"], context: "in the binding of role '\(role.key)'")
@@ -140,6 +141,15 @@ extension SiteParser {
                         if !vlans.contains(id) { vlans.append(id) }
                     } else {
                         r.error(item, "VLAN id '\(text)' in role '\(role.key)' must be a whole number from 1 to 4094")
+                    }
+                }
+            }
+            if let tunnelField = fields.first(where: { $0.key == "tunnel-id" }) {
+                for (text, item) in r.stringList(tunnelField.value, "the tunnel-id of role '\(role.key)'") {
+                    if let id = UInt32(text) {
+                        if !tunnelIDs.contains(id) { tunnelIDs.append(id) }
+                    } else {
+                        r.error(item, "tunnel id '\(text)' in role '\(role.key)' must be a whole number from 0 to 4294967295 (a VNI, GRE key or TEID)")
                     }
                 }
             }
@@ -159,8 +169,8 @@ extension SiteParser {
             switch HostSpec.parse(text) {
             case .success(let parsed):
                 if let warning = parsed.warning { r.warning(item, "\(warning) in role '\(role.key)'") }
-                if !vlans.isEmpty, parsed.spec.isName {
-                    r.error(item, "'\(text)' in role '\(role.key)': a binding limited to VLANs lists addresses, blocks, ranges or hosts, not names")
+                if !vlans.isEmpty || !tunnelIDs.isEmpty, parsed.spec.isName {
+                    r.error(item, "'\(text)' in role '\(role.key)': a binding limited to VLANs or tunnels lists addresses, blocks, ranges or hosts, not names")
                     continue
                 }
                 if seen.insert(parsed.spec).inserted { hosts.append(parsed.spec) }
@@ -168,7 +178,8 @@ extension SiteParser {
                 r.error(item, "\(error.message) in role '\(role.key)'")
             }
         }
-        return SiteBinding.RoleBinding(role: role.key, hosts: hosts, machines: named, vlans: vlans, location: r.location(role.keyNode))
+        return SiteBinding.RoleBinding(role: role.key, hosts: hosts, machines: named, vlans: vlans, tunnelIDs: tunnelIDs,
+                                       location: r.location(role.keyNode))
     }
 }
 

@@ -80,6 +80,7 @@ public enum AuditJSON {
         if let refusal = e.refusal { o.string("refusal", refusal) }
         if e.oneSided { o.bool("one_sided", true) }
         if let vlan = e.vlan { o.number("vlan", vlan) }
+        if let tunnel = e.tunnel { o.raw("tunnel", TunnelFormat.json(tunnel)) }
         return o.finish()
     }
 
@@ -126,6 +127,7 @@ public enum AuditJSON {
         o.string("nearest_rule", g.nearestRule)
         o.bool("oriented_by_rule", g.orientedByRule)
         if let vlan = g.vlan { o.number("vlan", vlan) }
+        if let tunnel = g.example.tunnel { o.raw("tunnel", TunnelFormat.json(tunnel)) }
         o.raw("example", evidence(g.example))
         o.strings("community_ids", g.communityIDs)
         o.string("filter", g.filter)

@@ -140,6 +140,7 @@ public enum AuditText {
             out += "      roles: \(g.initiatorRoles.isEmpty ? "-" : g.initiatorRoles.joined(separator: ",")) -> "
                 + "\(g.responderRoles.isEmpty ? "-" : g.responderRoles.joined(separator: ","))\n"
         }
+        if let tunnel = g.example.tunnel { out += "      tunnel: \(TunnelFormat.text(tunnel))\n" }
         if let nearest = g.nearestRule { out += "      nearest rule: \(nearest)\n" }
         if g.orientedByRule { out += "      first seen mid-stream: oriented by the rules\n" }
         if g.communityIDs.count == 1 {

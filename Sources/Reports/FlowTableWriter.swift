@@ -29,7 +29,7 @@ public final class FlowTableWriter {
         case .csv:
             output.write("start,duration,protocol,initiator,initiator_port,responder,responder_port,state,"
                 + "initiator_packets,initiator_bytes,responder_packets,responder_bytes,initiator_reason,"
-                + "end_reason,history,zeek_conn_state,vlan,community_id\n")
+                + "end_reason,history,zeek_conn_state,vlan,community_id,tunnel,tunnel_id,tunnel_outer_source,tunnel_outer_destination\n")
         case .json:
             output.write("{\"version\":1,\"flows\":[")
         }
@@ -74,6 +74,7 @@ public final class FlowTableWriter {
             if flow.vlan >= 0 { out.decimal(UInt64(flow.vlan)) } else { out.byte(0x2D) }
             out.pad(from: start, to: 6)
             out.ascii(communityID)
+            if let tunnel = flow.tunnel { out.ascii("  tunnel " + TunnelFormat.text(tunnel)) }
             out.byte(0x0A)
             }
         case .csv:
@@ -100,6 +101,16 @@ public final class FlowTableWriter {
                 if flow.vlan >= 0 { out.decimal(UInt64(flow.vlan)) }
                 out.byte(0x2C)
                 out.ascii(communityID)
+                out.byte(0x2C)
+                if let tunnel = flow.tunnel {
+                    out.ascii(tunnel.kind.name); out.byte(0x2C)
+                    if let id = tunnel.id { out.decimal(UInt64(id)) }
+                    out.byte(0x2C)
+                    out.address(tunnel.outerSource); out.byte(0x2C)
+                    out.address(tunnel.outerDestination)
+                } else {
+                    out.ascii(",,,")
+                }
                 out.byte(0x0A)
             }
         case .json:
@@ -162,6 +173,7 @@ public enum FlowJSON {
             "\"community_id\":\(Format.json(communityID))",
         ]
         if flow.vlan >= 0 { fields.append("\"vlan\":\(flow.vlan)") }
+        if let tunnel = flow.tunnel { fields.append("\"tunnel\":" + TunnelFormat.json(tunnel)) }
         if let reporter = flow.icmpErrorReporter {
             fields.append("\"icmp_error\":{\"reporter\":\(Format.json(reporter.description)),\"type\":\(flow.icmpErrorType),"
                 + "\"code\":\(flow.icmpErrorCode),\"count\":\(flow.icmpErrors)}")
@@ -200,6 +212,19 @@ public enum InputSummaryText {
             }
             if input.decode.evictedFlows > 0 {
                 out += "    flows ended early because the flow table was full (--max-flows): \(input.decode.evictedFlows)\n"
+            }
+            if let tunnels = TunnelFormat.packetCounts(input.decode.tunnelledByKind) {
+                out += "    tunnelled packets metered as inner flows: \(tunnels)\n"
+            }
+            let innerSkipped = input.decode.tunnelInnerSkippedByReason
+            if !innerSkipped.isEmpty {
+                out += "    tunnel payloads whose inner packet did not decode: " + innerSkipped.map { "\($0.1) \($0.0.key)" }.joined(separator: ", ") + "\n"
+            }
+            if input.decode.sourceRoutedPackets > 0 {
+                out += "    packets with a source route (the header's destination is the next hop): \(input.decode.sourceRoutedPackets)\n"
+            }
+            if input.decode.tunnelTooDeep > 0 {
+                out += "    inner packets deeper than \(PacketDecoder.maximumTunnelDepth) tunnels, not followed: \(input.decode.tunnelTooDeep)\n"
             }
             if input.decode.unmatchedICMPErrors > 0 {
                 out += "    ICMP errors quoting no flow seen: \(input.decode.unmatchedICMPErrors)\n"
@@ -240,6 +265,10 @@ public enum InputSummaryJSON {
             .map { "\"\($0.key.rawValue)\":\($0.value)" }.joined(separator: ",") + "}")
         fields.append("\"unmatched_icmp_errors\":\(input.decode.unmatchedICMPErrors)")
         fields.append("\"evicted_flows\":\(input.decode.evictedFlows)")
+        fields.append("\"tunnels\":{\"inner_packets\":{" + input.decode.tunnelledByKind.map { "\(Format.json($0.0.name)):\($0.1)" }.joined(separator: ",")
+            + "},\"inner_skipped\":{" + input.decode.tunnelInnerSkippedByReason.map { "\(Format.json($0.0.key)):\($0.1)" }.joined(separator: ",")
+            + "},\"too_deep\":\(input.decode.tunnelTooDeep)}")
+        fields.append("\"source_routed_packets\":\(input.decode.sourceRoutedPackets)")
         fields.append("\"fragments\":" + fragmentsObject(input.decode.fragments))
         fields.append("\"clamped_timestamps\":\(s.clampedTimestamps)")
         fields.append("\"skipped_blocks\":\(s.skippedBlocks)")

@@ -264,7 +264,7 @@ struct FlowsCommandTests {
         let conversation = Self.conversations()[0]
         var writer = PcapngWriter()
         let ethernet = writer.addInterface(linkType: .ethernet)
-        let radio = writer.addInterface(linkType: LinkType(rawValue: 127))  // IEEE 802.11 radiotap
+        let radio = writer.addInterface(linkType: LinkType(rawValue: 129))  // ARCNET (Linux)
         for frame in conversation.frames {
             writer.appendEnhancedPacket(interface: ethernet, timestamp: frame.timestamp, data: frame.frame)
         }
@@ -276,7 +276,7 @@ struct FlowsCommandTests {
         #expect(json.status == 0, "stderr: \(json.stderr)")
         #expect(try Self.rows(json) == [conversation.row])
         let text = try CLI.run("flowaudit", ["flows", path])
-        #expect(text.stdout.contains("unsupported link type 127(IEEE802_11_RADIOTAP) on interface 1: 3 packets not decoded"),
+        #expect(text.stdout.contains("unsupported link type 129(ARCNET_LINUX) on interface 1: 3 packets not decoded"),
                 "stdout: \(text.stdout)")
     }
 

@@ -29,6 +29,14 @@ public enum DecodeStatus: UInt8, CaseIterable, Sendable {
     case udpBadLength
     case truncatedICMP
     case icmpQuotedTruncated
+    /// IEEE 802.11 management frames (beacons, probes, association): no IP, counted.
+    case wirelessManagement
+    /// IEEE 802.11 control frames (RTS, CTS, ACK, block ack): no IP, counted.
+    case wirelessControl
+    /// IEEE 802.11 data frames without a body (Null, QoS Null).
+    case wirelessNoData
+    /// IEEE 802.11 data frames with the Protected flag: encrypted, nothing to decode.
+    case wirelessProtected
 
     /// The report key, e.g. `tcp_bad_data_offset`.
     public var key: String {
@@ -58,6 +66,10 @@ public enum DecodeStatus: UInt8, CaseIterable, Sendable {
         case .udpBadLength: "udp_bad_length"
         case .truncatedICMP: "truncated_icmp"
         case .icmpQuotedTruncated: "icmp_quoted_truncated"
+        case .wirelessManagement: "wireless_management"
+        case .wirelessControl: "wireless_control"
+        case .wirelessNoData: "wireless_no_data"
+        case .wirelessProtected: "wireless_protected"
         }
     }
 
@@ -89,6 +101,10 @@ public enum DecodeStatus: UInt8, CaseIterable, Sendable {
         case .udpBadLength: "UDP length below 8"
         case .truncatedICMP: "ICMP header cut short"
         case .icmpQuotedTruncated: "ICMP error quotes a truncated header"
+        case .wirelessManagement: "802.11 management frame (beacon, probe, association, ...): no IP"
+        case .wirelessControl: "802.11 control frame (RTS, CTS, ACK, ...): no IP"
+        case .wirelessNoData: "802.11 data frame without a body (Null, QoS Null)"
+        case .wirelessProtected: "802.11 data frame encrypted (Protected flag): not decoded"
         }
     }
 }

@@ -81,7 +81,42 @@ public struct DecodedPacket: Sendable {
     public var quotedSourcePort: UInt16 = 0
     public var quotedDestinationPort: UInt16 = 0
 
+    /// The tunnel the payload is (``PacketDecoder/detectTunnel(_:into:)``), `.none` for most
+    /// packets; for a tunnel, its id when it has one, and where the inner packet starts: its
+    /// EtherType (0x6558 for an Ethernet frame), offset, and end on the wire.
+    public var tunnelKind = TunnelKind.none
+    public var tunnelHasID = false
+    public var tunnelID: UInt32 = 0
+    public var innerEtherType: UInt16 = 0
+    public var innerOffset: Int = 0
+    public var innerWireEnd: Int = 0
+
+    /// A loose or strict source route (IPv4 LSRR/SSRR, RFC 791 3.1; IPv6 routing header type 0,
+    /// RFC 2460 4.4) with hops left: the packet's destination is only the next hop, and
+    /// `sourceRouteDestination` is the final one the route names.
+    public var sourceRouted = false
+    public var sourceRouteDestination = IPAddress(high: 0, low: 0)
+
     @inlinable public init() {}
+
+    /// Clears what a decode sets only on some paths.
+    @inlinable @inline(__always)
+    mutating func reset() {
+        outerVLAN = -1
+        vlanDepth = 0
+        isFragment = false
+        fragmentOffset = 0
+        moreFragments = false
+        icmpKind = .none
+        tcpFlags = TCPFlags()
+        sourcePort = 0
+        destinationPort = 0
+        payloadOffset = 0
+        payloadCapturedLength = 0
+        payloadLength = 0
+        tunnelKind = .none
+        sourceRouted = false
+    }
 
     /// True when the transport header was decoded (first fragment or unfragmented).
     @inlinable public var hasTransportHeader: Bool { fragmentOffset == 0 }

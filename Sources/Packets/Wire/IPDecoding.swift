@@ -30,6 +30,8 @@ struct IPv6Upper {
     @usableFromInline var fragmentOffset: Int
     @usableFromInline var moreFragments: Bool
     @usableFromInline var fragmentID: UInt32
+    /// The final destination of a type 0 routing header with segments left, when there is one.
+    @usableFromInline var sourceRouteDestination: IPAddress?
 
     @inlinable init(protocolNumber: UInt8, offset: Int) {
         self.protocolNumber = protocolNumber
@@ -38,6 +40,7 @@ struct IPv6Upper {
         self.fragmentOffset = 0
         self.moreFragments = false
         self.fragmentID = 0
+        self.sourceRouteDestination = nil
     }
 }
 
@@ -63,6 +66,7 @@ extension PacketDecoder {
         let protocolNumber = frame[o + IPv4Field.protocolNumber]
         packet.ipProtocol = protocolNumber
         packet.ipLength = totalLength
+        if headerLength > IPv4Field.minimumLength { scanIPv4Options(frame, at: o + IPv4Field.minimumLength, end: o + headerLength, into: &packet) }
         let fragmentField = frame.bigEndianUInt16(at: o + IPv4Field.flagsFragmentOffset)
         let fragmentOffset = Int(fragmentField & 0x1FFF) &* 8
         let moreFragments = fragmentField & 0x2000 != 0
@@ -104,6 +108,10 @@ extension PacketDecoder {
         packet.destination = IPAddress.ipv6(frame, at: o + IPv6Field.destination)
         packet.ipProtocol = upper.protocolNumber
         packet.ipLength = IPv6Field.length + payloadLength
+        if let hidden = upper.sourceRouteDestination {
+            packet.sourceRouted = true
+            packet.sourceRouteDestination = hidden
+        }
         if upper.isFragment {
             packet.isFragment = true
             packet.fragmentOffset = upper.fragmentOffset
@@ -162,8 +170,41 @@ extension PacketDecoder {
                     return .success(upper)
                 }
             }
+            if next == 43, frame[offset + 2] == 0, frame[offset + 3] > 0, headerLength >= 24 {
+                // Type 0 (RFC 2460 4.4, deprecated by RFC 5095): addresses after a 4-byte
+                // reserved field; with segments left, the last is the final destination.
+                let addresses = (headerLength - 8) / 16
+                if addresses > 0 { upper.sourceRouteDestination = IPAddress.ipv6(frame, at: offset + 8 + (addresses - 1) * 16) }
+            }
             next = frame[offset]
             offset += headerLength
+        }
+    }
+
+    /// Walks IPv4 options (RFC 791 3.1: End 0 and NOP 1 are single bytes, the rest type,
+    /// length, data) for a loose (131) or strict (137) source route: pointer (from 1), then
+    /// 4-byte addresses. While the pointer has not passed the route's end, the route's last
+    /// address is the final destination.
+    @usableFromInline
+    static func scanIPv4Options(_ frame: Span<UInt8>, at start: Int, end: Int, into packet: inout DecodedPacket) {
+        var offset = start
+        while end - offset >= 1 {
+            let type = frame[offset]
+            if type == 0 { return }
+            if type == 1 { offset += 1; continue }
+            guard end - offset >= 2 else { return }
+            let length = Int(frame[offset + 1])
+            guard length >= 2, end - offset >= length else { return }
+            if (type == 131 || type == 137) && length >= 7 {
+                let pointer = Int(frame[offset + 2])
+                if pointer >= 4 && pointer <= length - 3 {
+                    let addresses = (length - 3) / 4
+                    packet.sourceRouted = true
+                    packet.sourceRouteDestination = IPAddress.ipv4(frame, at: offset + 3 + (addresses - 1) * 4)
+                }
+                return
+            }
+            offset += length
         }
     }
 }

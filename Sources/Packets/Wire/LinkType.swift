@@ -25,7 +25,7 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, Comparable {
     @inlinable
     public var isSupported: Bool {
         switch rawValue {
-        case 0, 1, 12, 14, 101, 108, 113, 228, 229, 276: return true
+        case 0, 1, 9, 12, 14, 50, 101, 104, 105, 108, 113, 127, 192, 228, 229, 239, 276: return true
         default: return false
         }
     }
@@ -35,11 +35,34 @@ public struct LinkType: RawRepresentable, Hashable, Sendable, Comparable {
         switch rawValue {
         case 0: return "NULL"
         case 1: return "ETHERNET"
+        case 7: return "ARCNET_BSD"
+        case 9: return "PPP"
+        case 10: return "FDDI"
         case 12, 14, 101: return "RAW"
+        case 50: return "PPP_HDLC"
+        case 51: return "PPP_ETHER"
+        case 104: return "C_HDLC"
         case 105: return "IEEE802_11"
         case 108: return "LOOP"
         case 113: return "LINUX_SLL"
         case 127: return "IEEE802_11_RADIOTAP"
+        case 129: return "ARCNET_LINUX"
+        case 143: return "DOCSIS"
+        case 147...162: return "USER\(rawValue - 147)"
+        case 163: return "IEEE802_11_AVS"
+        case 187: return "BLUETOOTH_HCI_H4"
+        case 189: return "USB_LINUX"
+        case 192: return "PPI"
+        case 195: return "IEEE802_15_4_WITHFCS"
+        case 201: return "BLUETOOTH_HCI_H4_WITH_PHDR"
+        case 215: return "IEEE802_15_4_NONASK_PHY"
+        case 220: return "USB_LINUX_MMAPPED"
+        case 227: return "CAN_SOCKETCAN"
+        case 239: return "NFLOG"
+        case 249: return "USBPCAP"
+        case 251: return "BLUETOOTH_LE_LL"
+        case 254: return "BLUETOOTH_LINUX_MONITOR"
+        case 256: return "BLUETOOTH_LE_LL_WITH_PHDR"
         case 228: return "IPV4"
         case 229: return "IPV6"
         case 276: return "LINUX_SLL2"

@@ -15,18 +15,7 @@ public enum PacketDecoder {
     @inlinable
     public static func decode(_ frame: Span<UInt8>, linkType: LinkType, wireLength: Int,
                               into packet: inout DecodedPacket) -> DecodeStatus {
-        packet.outerVLAN = -1
-        packet.vlanDepth = 0
-        packet.isFragment = false
-        packet.fragmentOffset = 0
-        packet.moreFragments = false
-        packet.icmpKind = .none
-        packet.tcpFlags = TCPFlags()
-        packet.sourcePort = 0
-        packet.destinationPort = 0
-        packet.payloadOffset = 0
-        packet.payloadCapturedLength = 0
-        packet.payloadLength = 0
+        packet.reset()
         // A record whose captured length exceeds its original length (seen in the wild) is
         // trusted for the bytes it has.
         let wire = max(wireLength, frame.count)
@@ -63,6 +52,20 @@ public enum PacketDecoder {
             case 10, 24, 28, 30: return decodeIPv6(frame, at: 4, wire: wire, into: &packet)
             default: return .unknownLoopbackFamily
             }
+        case 9:
+            return decodePPP(frame, wire: wire, hdlc: false, into: &packet)
+        case 50:
+            return decodePPP(frame, wire: wire, hdlc: true, into: &packet)
+        case 104:
+            return decodeCiscoHDLC(frame, wire: wire, into: &packet)
+        case 105:
+            return decodeIEEE80211(frame, at: 0, wire: wire, into: &packet)
+        case 127:
+            return decodeRadiotap(frame, wire: wire, into: &packet)
+        case 192:
+            return decodePPI(frame, wire: wire, into: &packet)
+        case 239:
+            return decodeNFLOG(frame, wire: wire, into: &packet)
         default:
             return .unsupportedLinkType
         }
@@ -117,6 +120,20 @@ public enum PacketDecoder {
                 switch frame[offset] >> 4 {
                 case 4: return decodeIPv4(frame, at: offset, wire: wire, into: &packet)
                 case 6: return decodeIPv6(frame, at: offset, wire: wire, into: &packet)
+                case 0:
+                    // A pseudowire control word (RFC 4385 3: first nibble 0) before an Ethernet
+                    // pseudowire's frame (RFC 4448 4.4): believed when the frame's EtherType is
+                    // one flowaudit follows.
+                    guard frame.count - offset >= 18 else { return .truncatedMPLS }
+                    let inner = frame.bigEndianUInt16(at: offset + 16)
+                    switch inner {
+                    case 0x0800, 0x86DD, 0x8100, 0x88A8, 0x8847, 0x8848, 0x8864:
+                        etherType = inner
+                        offset += 18
+                    default:
+                        packet.etherType = 0x8847
+                        return .notIP
+                    }
                 default:
                     packet.etherType = 0x8847
                     return .notIP

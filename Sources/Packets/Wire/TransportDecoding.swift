@@ -63,6 +63,12 @@ extension PacketDecoder {
             packet.payloadOffset = offset + UDPField.headerLength
             packet.payloadLength = min(length, segmentLength) - UDPField.headerLength
             packet.payloadCapturedLength = max(0, min(captured - UDPField.headerLength, packet.payloadLength))
+            // Every tunnel port lies in 2152...6081: one wrapping compare per port before the
+            // exact check.
+            if packet.destinationPort &- TunnelPort.gtpU <= TunnelPort.geneve - TunnelPort.gtpU
+                || packet.sourcePort &- TunnelPort.gtpU <= TunnelPort.geneve - TunnelPort.gtpU {
+                detectTunnel(frame, into: &packet)
+            }
             return .ok
         case IPProtocolNumber.icmp, IPProtocolNumber.icmpv6:
             guard captured >= ICMPField.minimumLength else { return .truncatedICMP }
@@ -96,6 +102,7 @@ extension PacketDecoder {
             packet.payloadOffset = offset
             packet.payloadLength = segmentLength
             packet.payloadCapturedLength = max(0, captured)
+            if mayCarryTunnel(protocolNumber) { detectTunnel(frame, into: &packet) }
             return .ok
         }
     }
