@@ -51,8 +51,13 @@ enum CLI {
 
     /// Runs a built executable in the package root and waits for it.
     static func run(_ name: String, _ arguments: [String]) throws -> CLIResult {
+        try runProcess(try executable(name), arguments)
+    }
+
+    /// Runs the program at `path` in the package root and waits for it, standard input empty.
+    static func runProcess(_ path: String, _ arguments: [String]) throws -> CLIResult {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try executable(name))
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         process.currentDirectoryURL = packageRoot
         let folder = try temporaryFolder()

@@ -116,17 +116,8 @@ struct DocsExamplesTests {
 
     /// Runs `command` with /bin/sh in the package root: (status, standard error).
     static func shell(_ command: String) throws -> (status: Int32, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.currentDirectoryURL = CLI.packageRoot
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try CLI.runProcess("/bin/sh", ["-c", command])
+        return (result.status, result.stderr)
     }
 
     @Test("README's commands on the samples run without a usage or input error")
