@@ -10,8 +10,10 @@ public enum ActivityList: UInt8, CaseIterable, Sendable {
 }
 
 /// Flows in order of last activity, one intrusive doubly linked list per ``ActivityList``,
-/// indexed by flow index. The links live in small arrays apart from the flow records, so moving a
-/// flow to the back touches a few integers instead of three records.
+/// indexed by flow index. Only the links live here, in two small arrays apart from the flow
+/// records; which list a flow is on and when it was last queued are in its record
+/// (``FlowRecord``), which every packet reads anyway, so a packet that does not move its flow
+/// touches nothing here.
 ///
 /// The expiry structure of the flow table: the flow at a list's head is the one idle longest
 /// (to within the requeue interval the table uses), so ending idle flows looks only at heads and
@@ -19,9 +21,6 @@ public enum ActivityList: UInt8, CaseIterable, Sendable {
 struct ActivityLists {
     private var previous: [Int32] = []
     private var next: [Int32] = []
-    private var membership: [UInt8] = []
-    /// Capture time each flow was last moved to the back of its list.
-    private var queuedAt: [Int64] = []
     private var heads: InlineArray<3, Int32> = InlineArray(repeating: -1)
     private var tails: InlineArray<3, Int32> = InlineArray(repeating: -1)
 
@@ -30,8 +29,6 @@ struct ActivityLists {
         while previous.count <= index {
             previous.append(-1)
             next.append(-1)
-            membership.append(0)
-            queuedAt.append(0)
         }
     }
 
@@ -41,27 +38,22 @@ struct ActivityLists {
         return value < 0 ? nil : Int(value)
     }
 
-    /// The list flow `index` is on.
-    func list(of index: Int) -> ActivityList { ActivityList(rawValue: membership[index]) ?? .other }
-
-    /// When flow `index` was last moved to the back of its list.
-    func queuedTime(of index: Int) -> Int64 { queuedAt[index] }
+    /// True when flow `index` is the last of the list it is on.
+    func isTail(_ index: Int) -> Bool { next[index] < 0 }
 
     /// Appends flow `index` (not on any list) to the back of `list`.
-    mutating func pushBack(_ index: Int, on list: ActivityList, at time: Int64) {
+    mutating func pushBack(_ index: Int, on list: ActivityList) {
         let l = Int(list.rawValue)
         let tail = tails[l]
-        membership[index] = list.rawValue
         previous[index] = tail
         next[index] = -1
-        queuedAt[index] = time
         if tail >= 0 { next[Int(tail)] = Int32(index) } else { heads[l] = Int32(index) }
         tails[l] = Int32(index)
     }
 
-    /// Takes flow `index` off its list.
-    mutating func unlink(_ index: Int) {
-        let l = Int(membership[index])
+    /// Takes flow `index` off `list`, the list it is on.
+    mutating func unlink(_ index: Int, from list: ActivityList) {
+        let l = Int(list.rawValue)
         let p = previous[index], n = next[index]
         if p >= 0 { next[Int(p)] = n } else { heads[l] = n }
         if n >= 0 { previous[Int(n)] = p } else { tails[l] = p }
@@ -69,13 +61,11 @@ struct ActivityLists {
         next[index] = -1
     }
 
-    /// Moves flow `index` to the back of `list` (its own or another).
-    mutating func moveToBack(_ index: Int, on list: ActivityList, at time: Int64) {
-        if membership[index] == list.rawValue && next[index] < 0 {
-            queuedAt[index] = time
-            return
-        }
-        unlink(index)
-        pushBack(index, on: list, at: time)
+    /// Moves flow `index` from the list it is on (`current`) to the back of `list` (the same
+    /// or another).
+    mutating func moveToBack(_ index: Int, from current: ActivityList, to list: ActivityList) {
+        if current == list && next[index] < 0 { return }
+        unlink(index, from: current)
+        pushBack(index, on: list)
     }
 }

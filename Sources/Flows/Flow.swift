@@ -103,12 +103,65 @@ public enum FlowEndReason: UInt8, Sendable {
     }
 }
 
-/// One bidirectional flow: counters, state and evidence. Plain value; a flow table slot.
+/// One bidirectional flow as observers see it: the table's record of the flow (``FlowRecord``,
+/// whose fields read as the flow's own: `flow.initiatorPackets`) and the flow's rarely set
+/// context, kept apart from the table so the records the hot path touches stay small.
+///
+/// The meter builds this value when it hands a flow on (start, state change, inspected payload,
+/// end): per flow event, never per packet.
+@dynamicMemberLookup
 public struct Flow: Sendable {
-    // Declaration order is the memory layout: what every packet touches comes first (the first
-    // two cache lines of the record), what only creation, closing and reports use comes after.
+    public var record: FlowRecord
+    /// For a flow inside a tunnel: the tunnel that carried its first packet; nil otherwise.
+    public var tunnel: TunnelContext?
+    /// The final destination a source route (IPv4 LSRR/SSRR, IPv6 routing type 0) of the flow's
+    /// packets named, when one did: the flow is keyed by the next hop the header shows.
+    public var sourceRouteDestination: IPAddress?
+    /// Who sent the last ICMP error that quoted this flow (see ``FlowRecord/icmpErrors``).
+    public var icmpErrorReporter: IPAddress?
+
+    @inlinable
+    public init(record: FlowRecord, context: FlowContext?) {
+        self.record = record
+        self.tunnel = context?.tunnel
+        self.sourceRouteDestination = context?.sourceRouteDestination
+        self.icmpErrorReporter = context?.icmpErrorReporter
+    }
+
+    @inlinable
+    public subscript<T>(dynamicMember field: KeyPath<FlowRecord, T>) -> T { record[keyPath: field] }
+}
+
+/// A flow's rarely set facts, held by the meter beside the table (only for flows that have one).
+public struct FlowContext: Sendable {
+    public var tunnel: TunnelContext?
+    public var sourceRouteDestination: IPAddress?
+    public var icmpErrorReporter: IPAddress?
+}
+
+/// One bidirectional flow's counters and state: a flow table record. Plain value.
+///
+/// Declaration order is the memory layout. The first 64 bytes are what every packet reads (the
+/// key it is compared with, the orientation, the last time and the expiry list's bookkeeping);
+/// the next 64 what every packet writes (counters, TCP evidence); what only creation, closing and
+/// reports use comes after.
+public struct FlowRecord: Sendable {
     public var key: FlowKey
+    /// True when the key's lower end is the initiator.
+    public var initiatorIsLower: Bool
+    public var state: ConnectionState
+    @usableFromInline var tcpEvents: UInt16
+    @usableFromInline var historySeen: UInt16
+    @usableFromInline var historyCount: UInt8
+    /// The expiry list the flow waits on (see ``ActivityLists``).
+    var list: ActivityList
+    /// TCP evidence for one-sided captures: acknowledgement numbers that advanced, per direction.
+    public var initiatorAckAdvanced: Bool
+    public var responderAckAdvanced: Bool
     public var lastTimestamp: Int64
+    /// Capture time the flow was last moved to the back of its expiry list.
+    var queuedAt: Int64
+    // Second cache line: the counters.
     public var initiatorPackets: UInt64
     public var responderPackets: UInt64
     /// IP bytes (IPv4 total length, IPv6 40 + payload length) as on the wire.
@@ -120,81 +173,69 @@ public struct Flow: Sendable {
     @usableFromInline var initiatorFirstAck: UInt32
     @usableFromInline var responderFirstAck: UInt32
     @usableFromInline var initiatorISN: UInt32
-    @usableFromInline var tcpEvents: UInt16
-    @usableFromInline var historySeen: UInt16
-    @usableFromInline var historyCount: UInt8
-    /// True when the key's lower end is the initiator.
-    public var initiatorIsLower: Bool
-    public var state: ConnectionState
-    /// TCP evidence for one-sided captures: acknowledgement numbers that advanced, per direction.
-    public var initiatorAckAdvanced: Bool
-    public var responderAckAdvanced: Bool
     /// How many payload packets were passed to the payload inspector.
     public var inspectedPackets: UInt16
+    public var initiatorReason: InitiatorReason
+    public var endReason: FlowEndReason
+    // Cold: creation, history letters, ICMP errors, reports.
+    @usableFromInline var historyLetters: (UInt64, UInt64)
+    /// The key's hash, to find and move the flow's table slot.
+    @usableFromInline var hash: UInt64
     /// Creation order within one run, from 1.
     public var id: UInt64
     /// Nanoseconds since the epoch.
     public var firstTimestamp: Int64
-    public var initiatorReason: InitiatorReason
-    public var endReason: FlowEndReason
     /// Outermost VLAN ID of the first packet, or -1.
     public var vlan: Int32
+    /// ICMP errors that quoted this flow; the last one's type and code.
+    public var icmpErrors: UInt32
+    public var icmpErrorType: UInt8
+    public var icmpErrorCode: UInt8
     /// ICMP flows: the initiator's message type (echo request for echo flows) and code.
     public var icmpType: UInt8
     public var icmpCode: UInt8
-    /// The last ICMP error that quoted this flow: who sent it, type and code; and how many came.
-    public var icmpErrorReporter: IPAddress?
-    public var icmpErrorType: UInt8
-    public var icmpErrorCode: UInt8
-    public var icmpErrors: UInt32
     /// The address that sent the first RST (normally one of the ends; a firewall may forge it).
     public var rstSenderIsInitiator: Bool?
-    @usableFromInline var historyLetters: (UInt64, UInt64)
-    /// The key's hash, to find and move the flow's table slot.
-    @usableFromInline var hash: UInt64
-    /// For a flow inside a tunnel: the tunnel that carried its first packet; nil otherwise.
-    public var tunnel: TunnelContext?
-    /// The final destination a source route (IPv4 LSRR/SSRR, IPv6 routing type 0) of the flow's
-    /// packets named, when one did: the flow is keyed by the next hop the header shows.
-    public var sourceRouteDestination: IPAddress?
+    /// True when the meter holds a ``FlowContext`` for this flow.
+    var hasContext: Bool
 
     init(key: FlowKey, id: UInt64, initiatorIsLower: Bool, reason: InitiatorReason, state: ConnectionState,
-         timestamp: Int64, hash: UInt64) {
+         timestamp: Int64, hash: UInt64, list: ActivityList) {
         self.key = key
-        self.id = id
         self.initiatorIsLower = initiatorIsLower
-        self.initiatorReason = reason
         self.state = state
-        self.endReason = .captureEnd
-        self.firstTimestamp = timestamp
+        self.tcpEvents = 0
+        self.historySeen = 0
+        self.historyCount = 0
+        self.list = list
+        self.initiatorAckAdvanced = false
+        self.responderAckAdvanced = false
         self.lastTimestamp = timestamp
+        self.queuedAt = timestamp
         self.initiatorPackets = 0
         self.responderPackets = 0
         self.initiatorBytes = 0
         self.responderBytes = 0
         self.initiatorPayloadBytes = 0
         self.responderPayloadBytes = 0
-        self.vlan = -1
-        self.icmpType = 0
-        self.icmpCode = 0
-        self.icmpErrorReporter = nil
-        self.icmpErrorType = 0
-        self.icmpErrorCode = 0
-        self.icmpErrors = 0
-        self.rstSenderIsInitiator = nil
-        self.initiatorAckAdvanced = false
-        self.responderAckAdvanced = false
-        self.initiatorISN = 0
         self.initiatorFirstAck = 0
         self.responderFirstAck = 0
-        self.tcpEvents = 0
-        self.historyLetters = (0, 0)
-        self.historyCount = 0
-        self.historySeen = 0
+        self.initiatorISN = 0
         self.inspectedPackets = 0
+        self.initiatorReason = reason
+        self.endReason = .captureEnd
+        self.historyLetters = (0, 0)
         self.hash = hash
-        self.tunnel = nil
-        self.sourceRouteDestination = nil
+        self.id = id
+        self.firstTimestamp = timestamp
+        self.vlan = -1
+        self.icmpErrors = 0
+        self.icmpErrorType = 0
+        self.icmpErrorCode = 0
+        self.icmpType = 0
+        self.icmpCode = 0
+        self.rstSenderIsInitiator = nil
+        self.hasContext = false
     }
 
     // MARK: Roles
@@ -284,19 +325,9 @@ public struct Flow: Sendable {
     }
 }
 
-extension Flow {
+extension FlowRecord {
     /// The protocol's short name: `tcp`, `udp`, `icmp`, `icmpv6`, or `ip/N`.
     public var protocolName: String { Flow.protocolName(protocolNumber) }
-
-    public static func protocolName(_ number: UInt8) -> String {
-        switch number {
-        case IPProtocolNumber.tcp: "tcp"
-        case IPProtocolNumber.udp: "udp"
-        case IPProtocolNumber.icmp: "icmp"
-        case IPProtocolNumber.icmpv6: "icmpv6"
-        default: "ip/\(number)"
-        }
-    }
 
     /// True for protocols whose key carries ports (TCP and UDP).
     public var hasPorts: Bool { protocolNumber == IPProtocolNumber.tcp || protocolNumber == IPProtocolNumber.udp }
@@ -310,6 +341,19 @@ extension Flow {
         case .closed, .answered: "SF"
         case .reset: rstSenderIsInitiator == true ? "RSTO" : "RSTR"
         case .midstream: "OTH"
+        }
+    }
+}
+
+extension Flow {
+    /// The short name of IP protocol `number`: `tcp`, `udp`, `icmp`, `icmpv6`, or `ip/N`.
+    public static func protocolName(_ number: UInt8) -> String {
+        switch number {
+        case IPProtocolNumber.tcp: "tcp"
+        case IPProtocolNumber.udp: "udp"
+        case IPProtocolNumber.icmp: "icmp"
+        case IPProtocolNumber.icmpv6: "icmpv6"
+        default: "ip/\(number)"
         }
     }
 }

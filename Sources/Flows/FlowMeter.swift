@@ -134,7 +134,11 @@ public struct FlowMeter {
     /// a -> b is expected, false when only b -> a is, nil when it cannot tell.
     public var orientationHint: ((IPAddress, UInt16, IPAddress, UInt16, UInt8) -> Bool?)?
 
+    /// The flow records, by flow index.
     var flows = FlowStore()
+    /// The rare flows' context (tunnel, source route, ICMP error reporter), by flow index; a
+    /// record's `hasContext` says whether to look.
+    var contexts: [Int: FlowContext] = [:]
     /// The expiry structure: flows in order of activity, per list.
     var lists = ActivityLists()
     /// No flow can be idle past its timeout before this capture time: idle expiry runs only
@@ -273,10 +277,11 @@ public struct FlowMeter {
         }
         if decoded.sourceRouted {
             statistics.sourceRoutedPackets &+= 1
-            flows[index].sourceRouteDestination = decoded.sourceRouteDestination
+            let destination = decoded.sourceRouteDestination
+            updateContext(index) { $0.sourceRouteDestination = destination }
         }
         update(index, sourceIsLower: sourceIsLower, timestamp: record.timestamp, headerless: headerless, frame: frame)
-        if created, let onFlowStart { onFlowStart(flows[index]) }
+        if created, let onFlowStart { onFlowStart(flow(index)) }
     }
 
     /// Ends every flow idle for longer than its timeout at the current capture time.
@@ -395,10 +400,10 @@ public struct FlowMeter {
             }
         }
         let initiatorIsLower = sourceIsInitiator == sourceIsLower
-        var flow = Flow(key: key, id: nextID, initiatorIsLower: initiatorIsLower, reason: reason, state: state,
-                        timestamp: timestamp, hash: hash)
+        let list: ActivityList = decoded.ipProtocol == IPProtocolNumber.tcp ? .tcp : .other
+        var flow = FlowRecord(key: key, id: nextID, initiatorIsLower: initiatorIsLower, reason: reason, state: state,
+                              timestamp: timestamp, hash: hash, list: list)
         flow.vlan = decoded.outerVLAN
-        flow.tunnel = currentTunnel
         if decoded.icmpKind != .none {
             let v6 = decoded.ipProtocol == IPProtocolNumber.icmpv6
             switch decoded.icmpKind {
@@ -416,12 +421,12 @@ public struct FlowMeter {
             index = flows.append(flow)
             lists.grow(toInclude: index)
         }
+        if let currentTunnel { updateContext(index) { $0.tunnel = currentTunnel } }
         insertSlot(hash: hash, index: index)
         activeCount += 1
         statistics.flowsCreated &+= 1
         if activeCount > statistics.peakActiveFlows { statistics.peakActiveFlows = activeCount }
-        let list: ActivityList = decoded.ipProtocol == IPProtocolNumber.tcp ? .tcp : .other
-        lists.pushBack(index, on: list, at: timestamp)
+        lists.pushBack(index, on: list)
         noteDeadline(timestamp, list)
         return index
     }
@@ -463,25 +468,27 @@ public struct FlowMeter {
         // move is more than `requeueInterval` old: the lists stay ordered by activity to within
         // that interval (so an idle flow ends at most that late), and a busy flow's packets do
         // not each relink three records.
-        let current = lists.list(of: index)
-        if current != list || timestamp &- lists.queuedTime(of: index) > configuration.requeueInterval {
+        let current = flows[index].list
+        if current != list || timestamp &- flows[index].queuedAt > configuration.requeueInterval {
             let wasHead = lists.head(current) == index
-            lists.moveToBack(index, on: list, at: timestamp)
+            lists.moveToBack(index, from: current, to: list)
+            flows[index].list = list
+            flows[index].queuedAt = timestamp
             if current != list { noteDeadline(flows[index].lastTimestamp, list) }
             // The list's new head may be due earlier than the flow that left the head.
             if wasHead, let head = lists.head(current) { noteDeadline(flows[head].lastTimestamp, current) }
         }
-        if let onStateChange, flows[index].state != oldState { onStateChange(flows[index], oldState) }
+        if let onStateChange, flows[index].state != oldState { onStateChange(flow(index), oldState) }
         if let payloadInspector, !headerless, decoded.payloadCapturedLength > 0,
            Int(flows[index].inspectedPackets) < configuration.inspectedPacketsPerFlow {
             flows[index].inspectedPackets &+= 1
-            payloadInspector(flows[index], fromInitiator, decoded, frame)
+            payloadInspector(flow(index), fromInitiator, decoded, frame)
         }
     }
 
     /// Adds one packet (and any earlier fragments of its datagram) to `flow`.
     @inline(__always)
-    static func count(_ flow: inout Flow, decoded: PacketFacts, fromInitiator: Bool, timestamp: Int64,
+    static func count(_ flow: inout FlowRecord, decoded: PacketFacts, fromInitiator: Bool, timestamp: Int64,
                       packets: UInt64, bytes: UInt64, headerless: Bool) {
         let payload = decoded.payloadLength
         if timestamp > flow.lastTimestamp {
@@ -508,23 +515,23 @@ public struct FlowMeter {
     }
 
     @inline(__always)
-    static func updateTCP(_ flow: inout Flow, decoded: PacketFacts, fromInitiator: Bool) {
+    static func updateTCP(_ flow: inout FlowRecord, decoded: PacketFacts, fromInitiator: Bool) {
         let flags = decoded.tcpFlags
         if flags.contains(.syn) {
             if fromInitiator && !flags.contains(.ack) {
-                if flow.tcpEvents & Flow.synFromInitiator == 0 {
+                if flow.tcpEvents & FlowRecord.synFromInitiator == 0 {
                     flow.initiatorISN = decoded.tcpSequence
                 } else if flow.isFinished && flow.endReason == .rst && !flow.sawSYNACK {
                     // The attempt an RST ended is retried with the same ISN (see
                     // startsNewConnection): it is open again, waiting for an answer.
-                    flow.tcpEvents &= ~Flow.finished
+                    flow.tcpEvents &= ~FlowRecord.finished
                     flow.endReason = .captureEnd
                     flow.state = .attempted
                 }
-                flow.tcpEvents |= Flow.synFromInitiator
+                flow.tcpEvents |= FlowRecord.synFromInitiator
                 flow.addHistory(0)
             } else if !fromInitiator && flags.contains(.ack) {
-                flow.tcpEvents |= Flow.synAckFromResponder
+                flow.tcpEvents |= FlowRecord.synAckFromResponder
                 flow.addHistory(8)
             } else {
                 // SYN-ACK from the initiator or a bare SYN from the responder: simultaneous open.
@@ -533,15 +540,15 @@ public struct FlowMeter {
         }
         if flags.contains(.ack) {
             if fromInitiator {
-                if flow.tcpEvents & Flow.initiatorAckSeen == 0 {
-                    flow.tcpEvents |= Flow.initiatorAckSeen
+                if flow.tcpEvents & FlowRecord.initiatorAckSeen == 0 {
+                    flow.tcpEvents |= FlowRecord.initiatorAckSeen
                     flow.initiatorFirstAck = decoded.tcpAcknowledgment
                 } else if decoded.tcpAcknowledgment != flow.initiatorFirstAck {
                     flow.initiatorAckAdvanced = true
                 }
             } else {
-                if flow.tcpEvents & Flow.responderAckSeen == 0 {
-                    flow.tcpEvents |= Flow.responderAckSeen
+                if flow.tcpEvents & FlowRecord.responderAckSeen == 0 {
+                    flow.tcpEvents |= FlowRecord.responderAckSeen
                     flow.responderFirstAck = decoded.tcpAcknowledgment
                 } else if decoded.tcpAcknowledgment != flow.responderFirstAck {
                     flow.responderAckAdvanced = true
@@ -556,14 +563,14 @@ public struct FlowMeter {
         if flags.contains(.rst) {
             flow.addHistory(fromInitiator ? 5 : 12)
             if flow.rstSenderIsInitiator == nil { flow.rstSenderIsInitiator = fromInitiator }
-            flow.tcpEvents |= Flow.rstSeen
+            flow.tcpEvents |= FlowRecord.rstSeen
             switch flow.state {
             case .attempted, .unreachable: flow.state = fromInitiator ? flow.state : .rejected
             case .established: flow.state = .reset
             default: break
             }
             if !(flow.state == .attempted || flow.state == .unreachable) {
-                flow.tcpEvents |= Flow.finished
+                flow.tcpEvents |= FlowRecord.finished
                 flow.endReason = .rst
             }
             return
@@ -572,11 +579,11 @@ public struct FlowMeter {
         if !fromInitiator && (flow.state == .attempted || flow.state == .unreachable) { flow.state = .established }
         if flags.contains(.fin) {
             flow.addHistory(fromInitiator ? 4 : 11)
-            flow.tcpEvents |= fromInitiator ? Flow.finFromInitiator : Flow.finFromResponder
-            if flow.tcpEvents & (Flow.finFromInitiator | Flow.finFromResponder) == (Flow.finFromInitiator | Flow.finFromResponder) {
+            flow.tcpEvents |= fromInitiator ? FlowRecord.finFromInitiator : FlowRecord.finFromResponder
+            if flow.tcpEvents & (FlowRecord.finFromInitiator | FlowRecord.finFromResponder) == (FlowRecord.finFromInitiator | FlowRecord.finFromResponder) {
                 if flow.state == .established { flow.state = .closed }
-                if flow.tcpEvents & Flow.finished == 0 {
-                    flow.tcpEvents |= Flow.finished
+                if flow.tcpEvents & FlowRecord.finished == 0 {
+                    flow.tcpEvents |= FlowRecord.finished
                     flow.endReason = .fin
                 }
             }
@@ -598,13 +605,14 @@ public struct FlowMeter {
         }
         let oldState = flows[index].state
         flows[index].icmpErrors &+= 1
-        flows[index].icmpErrorReporter = decoded.source
+        let reporter = decoded.source
+        updateContext(index) { $0.icmpErrorReporter = reporter }
         flows[index].icmpErrorType = decoded.icmpType
         flows[index].icmpErrorCode = decoded.icmpCode
         if timestamp > flows[index].lastTimestamp { flows[index].lastTimestamp = timestamp }
         if oldState == .attempted || oldState == .unanswered {
             flows[index].state = .unreachable
-            if let onStateChange { onStateChange(flows[index], oldState) }
+            if let onStateChange { onStateChange(flow(index), oldState) }
         }
     }
 
@@ -643,12 +651,26 @@ public struct FlowMeter {
     @usableFromInline
     mutating func endFlow(_ index: Int, reason: FlowEndReason) {
         if !flows[index].isFinished || flows[index].endReason == .captureEnd { flows[index].endReason = reason }
-        lists.unlink(index)
+        lists.unlink(index, from: flows[index].list)
         removeSlot(hash: flows[index].hash, index: index)
         activeCount -= 1
         statistics.flowsEnded &+= 1
-        onFlowEnd(flows[index])
+        onFlowEnd(flow(index))
+        if flows[index].hasContext { contexts[index] = nil }
         freeIndices.append(Int32(index))
+    }
+
+    // MARK: Flows as observers see them
+
+    /// Flow `index` with its context, as handed to observers.
+    func flow(_ index: Int) -> Flow {
+        Flow(record: flows[index], context: flows[index].hasContext ? contexts[index] : nil)
+    }
+
+    /// Changes flow `index`'s context (made on first use).
+    mutating func updateContext(_ index: Int, _ change: (inout FlowContext) -> Void) {
+        flows[index].hasContext = true
+        change(&contexts[index, default: FlowContext()])
     }
 
     /// Ends the flow idle longest: closing flows first, then connectionless, then TCP.

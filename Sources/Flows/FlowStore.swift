@@ -4,20 +4,20 @@ struct FlowStore {
     static let chunkShift = 12
     static let chunkSize = 1 << chunkShift
 
-    private var chunks: [[Flow]] = []
+    private var chunks: [[FlowRecord]] = []
     private(set) var count = 0
 
-    subscript(index: Int) -> Flow {
+    subscript(index: Int) -> FlowRecord {
         get { chunks[index >> Self.chunkShift][index & (Self.chunkSize - 1)] }
         // Sorry, an underscored accessor: `_modify` yields the record in place, so updating a
-        // flow does not copy its ~200 bytes out and back (the `modify` spelling is not in 6.2).
+        // flow does not copy its ~180 bytes out and back (the `modify` spelling is not in 6.2).
         _modify { yield &chunks[index >> Self.chunkShift][index & (Self.chunkSize - 1)] }
     }
 
     /// Appends a record and returns its index.
-    mutating func append(_ flow: Flow) -> Int {
+    mutating func append(_ flow: FlowRecord) -> Int {
         if count & (Self.chunkSize - 1) == 0 {
-            var chunk: [Flow] = []
+            var chunk: [FlowRecord] = []
             chunk.reserveCapacity(Self.chunkSize)
             chunks.append(chunk)
         }

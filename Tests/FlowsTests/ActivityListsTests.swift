@@ -8,7 +8,7 @@ import Testing
         var out: [Int] = []
         while let head = copy.head(list) {
             out.append(head)
-            copy.unlink(head)
+            copy.unlink(head, from: list)
         }
         return out
     }
@@ -16,38 +16,40 @@ import Testing
     @Test func listsKeepActivityOrderApart() {
         var lists = ActivityLists()
         lists.grow(toInclude: 5)
-        lists.pushBack(0, on: .tcp, at: 10)
-        lists.pushBack(1, on: .other, at: 11)
-        lists.pushBack(2, on: .tcp, at: 12)
-        lists.pushBack(3, on: .tcp, at: 13)
+        lists.pushBack(0, on: .tcp)
+        lists.pushBack(1, on: .other)
+        lists.pushBack(2, on: .tcp)
+        lists.pushBack(3, on: .tcp)
         #expect(order(lists, .tcp) == [0, 2, 3])
         #expect(order(lists, .other) == [1])
         #expect(lists.head(.closing) == nil)
 
-        lists.moveToBack(0, on: .tcp, at: 20)
+        lists.moveToBack(0, from: .tcp, to: .tcp)
         #expect(order(lists, .tcp) == [2, 3, 0])
-        #expect(lists.queuedTime(of: 0) == 20)
+        #expect(lists.isTail(0) && !lists.isTail(2))
 
-        lists.moveToBack(3, on: .closing, at: 21)
+        lists.moveToBack(3, from: .tcp, to: .closing)
         #expect(order(lists, .tcp) == [2, 0])
         #expect(order(lists, .closing) == [3])
-        #expect(lists.list(of: 3) == .closing)
 
-        lists.unlink(2)
-        lists.unlink(0)
+        lists.unlink(2, from: .tcp)
+        lists.unlink(0, from: .tcp)
         #expect(lists.head(.tcp) == nil)
         // A freed index is reused on another list.
-        lists.pushBack(0, on: .other, at: 30)
+        lists.pushBack(0, on: .other)
         #expect(order(lists, .other) == [1, 0])
     }
 
-    @Test func movingTheTailKeepsItsPlaceAndUpdatesItsTime() {
+    @Test func movingTheTailKeepsItsPlace() {
         var lists = ActivityLists()
-        lists.grow(toInclude: 1)
-        lists.pushBack(0, on: .other, at: 1)
-        lists.pushBack(1, on: .other, at: 2)
-        lists.moveToBack(1, on: .other, at: 9)
-        #expect(order(lists, .other) == [0, 1])
-        #expect(lists.queuedTime(of: 1) == 9)
+        lists.grow(toInclude: 2)
+        lists.pushBack(0, on: .other)
+        lists.pushBack(1, on: .other)
+        lists.pushBack(2, on: .other)
+        lists.moveToBack(2, from: .other, to: .other)
+        #expect(order(lists, .other) == [0, 1, 2])
+        // The head moved to the back: the next becomes the head.
+        lists.moveToBack(0, from: .other, to: .other)
+        #expect(order(lists, .other) == [1, 2, 0])
     }
 }

@@ -48,7 +48,7 @@ import Testing
         var invariants = FlowInvariants()
         var meter = FlowMeter(seed: 1) { flow in
             var broken = copy flow
-            broken.lastTimestamp = broken.firstTimestamp - 1
+            broken.record.lastTimestamp = broken.firstTimestamp - 1
             invariants.flowEnded(broken)
         }
         let frames = conversation.udpExchange(client: Endpoint(client, 1), server: Endpoint(server, 2), at: second, request: [1], response: [2])
