@@ -36,8 +36,10 @@ let package = Package(
         ),
         // Capture files, header views and decoding. No libpcap.
         .target(name: "Packets", swiftSettings: strict),
+        // The CPU's prefetch hint, for the flow table's batched lookups (C: Swift has no spelling).
+        .target(name: "CPrefetch"),
         // Flow key, flow table, connection state, initiator inference, idle eviction.
-        .target(name: "Flows", dependencies: ["Packets"], swiftSettings: strict),
+        .target(name: "Flows", dependencies: ["Packets", "CPrefetch"], swiftSettings: strict),
         // Rule files and site bindings, address and service sets, the compiled matcher.
         .target(name: "Policy", dependencies: ["Packets", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         // The pipeline: source -> decode -> flows -> names -> verdicts; findings and report model.

@@ -1,3 +1,4 @@
+import CPrefetch
 import Packets
 
 /// Timeouts and options of a ``FlowMeter``. Times are nanoseconds of capture time.
@@ -145,14 +146,29 @@ public struct FlowMeter {
     /// when a packet's time reaches it (a lower bound; recomputed after each expiry).
     var nextExpiry: Int64 = Int64.min
     @usableFromInline var freeIndices: [Int32] = []
-    @usableFromInline var slots: [UInt64]
+    @usableFromInline var slots: [UInt64] {
+        didSet { slotsAddress = Self.address(of: slots) }
+    }
+    /// Where the slot array's elements start, for prefetch hints only (never dereferenced).
+    var slotsAddress: UInt = 0
     @usableFromInline var slotMask: Int
     @usableFromInline var activeCount = 0
     @usableFromInline let seed: UInt64
     @usableFromInline var nextID: UInt64 = 1
     /// The latest capture time seen: the clock idle timeouts run on.
     public private(set) var now: Int64 = Int64.min
-    @usableFromInline var decoded = DecodedPacket()
+    /// The packets of a batch decoded ahead of the one being metered (see ``process(_:_:)``).
+    var ahead = LookAhead()
+    /// The ring entry of the packet being metered.
+    var current = 0
+    /// The packet being metered: an entry of the look-ahead ring, used in place.
+    var decoded: DecodedPacket {
+        _read { yield ahead.packets[current] }
+        _modify { yield &ahead.packets[current] }
+    }
+    /// The key, orientation and hash of the packet in ``decoded``, when the look-ahead computed
+    /// them.
+    var precomputed: (FlowKey, Bool, UInt64)? = nil
     /// The tunnel of the inner packet being metered (nil for an outermost packet): new flows
     /// take it as theirs.
     var currentTunnel: TunnelContext? = nil
@@ -176,6 +192,7 @@ public struct FlowMeter {
                                              timeout: configuration.fragmentTimeout)
         self.slots = Array(repeating: 0, count: 1024)
         self.slotMask = 1023
+        self.slotsAddress = Self.address(of: slots)
     }
 
     /// Flows currently in the table.
@@ -186,12 +203,76 @@ public struct FlowMeter {
     /// Counts and decodes one batch from a ``PacketSource``. Idle flows end as packet time
     /// passes their timeout, packet by packet, so where a flow ends never depends on how the
     /// input was cut into batches.
+    ///
+    /// On a busy link a packet's table slot and flow record are rarely in the cache, and each
+    /// packet waits for two memory reads in turn. So the batch runs as a short pipeline, as DPDK
+    /// and VPP flow tables do: packet i+4 is decoded and its slot prefetched, packet i+2's slot
+    /// (in cache by then) names its record, which is prefetched, and packet i is metered with
+    /// both at hand. Each packet is still decoded once and metered in order.
     public mutating func process(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>) {
-        for i in batch.indices {
-            let record = batch[i]
-            let frame = bytes.extracting(record.dataOffset..<(record.dataOffset + record.capturedLength))
-            processPacket(record, frame)
+        let count = batch.count
+        for j in 0..<min(LookAhead.distance, count) {
+            lookAhead(j, batch[j], bytes.extracting(batch[j].dataRange))
         }
+        for i in 0..<count {
+            let j = i &+ LookAhead.distance
+            if j < count { lookAhead(j, batch[j], bytes.extracting(batch[j].dataRange)) }
+            let k = i &+ LookAhead.distance / 2
+            if k < count { prefetchRecord(k) }
+            let entry = i & LookAhead.mask
+            current = entry
+            let look = ahead.entries[entry]
+            precomputed = look.hasKey ? (look.key, look.sourceIsLower, look.hash) : nil
+            statistics.packets &+= 1
+            meter(batch[i], bytes.extracting(batch[i].dataRange), status: look.status)
+            precomputed = nil
+        }
+    }
+
+    /// Pipeline stage 1 for packet `j` of a batch: decodes it ahead, and when it will look up a
+    /// flow by its own header, computes its key and prefetches its slot.
+    mutating func lookAhead(_ j: Int, _ record: CapturedPacket, _ frame: Span<UInt8>) {
+        let entry = j & LookAhead.mask
+        let status = PacketDecoder.decode(frame, linkType: record.linkType, wireLength: record.originalLength,
+                                          into: &ahead.packets[entry])
+        guard status == .ok, !ahead.packets[entry].isFragment, ahead.packets[entry].icmpKind != .error else {
+            ahead.entries[entry] = LookAhead.Entry(status: status)
+            return
+        }
+        let (key, sourceIsLower) = Self.flowKey(ahead.packets[entry], sourcePort: ahead.packets[entry].sourcePort,
+                                                destinationPort: ahead.packets[entry].destinationPort)
+        let hash = key.hash(seed: seed)
+        ahead.entries[entry] = LookAhead.Entry(status: status, hasKey: true, sourceIsLower: sourceIsLower, key: key, hash: hash)
+        let position = Int(truncatingIfNeeded: hash >> 32) & slotMask
+        flowaudit_prefetch_at(slotsAddress, position &* MemoryLayout<UInt64>.stride)
+    }
+
+    /// Pipeline stage 2 for packet `k`: its slot is in cache by now; when it names a flow with the
+    /// packet's tag, the flow's record is prefetched (the table may change before the packet is
+    /// metered: this is a hint, the lookup itself is exact).
+    mutating func prefetchRecord(_ k: Int) {
+        let look = ahead.entries[k & LookAhead.mask]
+        guard look.hasKey else { return }
+        let hash = look.hash
+        let slot = slots[Int(truncatingIfNeeded: hash >> 32) & slotMask]
+        guard slot != 0, slot >> 32 == hash >> 32 else { return }
+        flows.prefetch(Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1)
+    }
+
+    /// The flow key of a decoded packet, with the ports given (a later fragment's come from its
+    /// first fragment).
+    @inline(__always)
+    static func flowKey(_ packet: borrowing DecodedPacket, sourcePort: UInt16, destinationPort: UInt16)
+        -> (key: FlowKey, sourceIsLower: Bool) {
+        FlowKey.make(source: packet.source, sourcePort: sourcePort, destination: packet.destination,
+                     destinationPort: destinationPort, protocolNumber: packet.ipProtocol, ipVersion: packet.ipVersion)
+    }
+
+    /// The address of an array's first element, as a number: for prefetch hints, which never
+    /// fault and never read, so a stale address costs a useless hint, nothing more.
+    static func address<T>(of array: [T]) -> UInt {
+        // SAFETY: the pointer is turned into a number inside the closure and never dereferenced.
+        unsafe array.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
     }
 
     /// Counts and decodes one packet whose captured bytes are `frame`.
@@ -199,6 +280,11 @@ public struct FlowMeter {
         statistics.packets &+= 1
         let status = PacketDecoder.decode(frame, linkType: record.linkType, wireLength: record.originalLength,
                                           into: &decoded)
+        meter(record, frame, status: status)
+    }
+
+    /// Meters the packet decoded into ``decoded`` with `status`.
+    mutating func meter(_ record: CapturedPacket, _ frame: Span<UInt8>, status: DecodeStatus) {
         guard status == .ok else {
             statistics.skipped[Int(status.rawValue)] &+= 1
             if status == .unsupportedLinkType { statistics.unsupportedLinkTypes[record.linkType, default: 0] += 1 }
@@ -253,10 +339,14 @@ public struct FlowMeter {
             destinationPort = ports.1
             headerless = decoded.fragmentOffset != 0
         }
-        let (key, sourceIsLower) = FlowKey.make(
-            source: decoded.source, sourcePort: sourcePort, destination: decoded.destination,
-            destinationPort: destinationPort, protocolNumber: decoded.ipProtocol, ipVersion: decoded.ipVersion)
-        let hash = key.hash(seed: seed)
+        let key: FlowKey, sourceIsLower: Bool, hash: UInt64
+        if let known = precomputed {
+            (key, sourceIsLower, hash) = known
+            precomputed = nil  // the outer packet's: a tunnel's inner packets compute their own
+        } else {
+            (key, sourceIsLower) = Self.flowKey(decoded, sourcePort: sourcePort, destinationPort: destinationPort)
+            hash = key.hash(seed: seed)
+        }
         var index = find(key, hash: hash)
         var created = false
         if index >= 0 && isIdle(index, at: record.timestamp) {
@@ -747,4 +837,29 @@ public struct FlowMeter {
         slots = newSlots
         slotMask = mask
     }
+}
+
+/// The batch pipeline's ring: packets decoded ahead, with their decode status and, for packets
+/// that look up a flow by their own header, key, orientation and hash.
+struct LookAhead {
+    /// How many packets ahead of the metered one a packet is decoded (its record is prefetched
+    /// at half the distance).
+    static let distance = 8
+    static let size = 16
+    static let mask = size - 1
+
+    /// What the look-ahead learnt of a packet besides its decoded headers.
+    struct Entry {
+        var status: DecodeStatus
+        /// False for packets that look up no flow by their own header (fragments, ICMP errors,
+        /// packets that did not decode).
+        var hasKey = false
+        var sourceIsLower = false
+        var key = FlowKey(lowerHigh: 0, lowerLow: 0, upperHigh: 0, upperLow: 0, lowerPort: 0, upperPort: 0,
+                          protocolNumber: 0, ipVersion: 0)
+        var hash: UInt64 = 0
+    }
+
+    var packets = [DecodedPacket](repeating: DecodedPacket(), count: size)
+    var entries = [Entry](repeating: Entry(status: .ok), count: size)
 }

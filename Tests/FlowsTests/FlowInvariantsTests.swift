@@ -44,6 +44,54 @@ import Testing
         #expect(meter.statistics.skippedByReason.count == 1)
     }
 
+    /// Everything the meter hands on about a flow, as one comparable line.
+    static func describe(_ flow: borrowing Flow) -> String {
+        "\(flow.id) \(flow.initiator):\(flow.initiatorPort)>\(flow.responder):\(flow.responderPort)/\(flow.protocolNumber) "
+            + "\(flow.state.name) \(flow.history) \(flow.initiatorPackets)/\(flow.responderPackets) "
+            + "\(flow.initiatorBytes)/\(flow.responderBytes) \(flow.firstTimestamp)-\(flow.lastTimestamp) \(flow.endReason.name) "
+            + "icmp \(flow.icmpErrors) \(flow.icmpErrorReporter.map { "\($0)" } ?? "-") "
+            + "tunnel \(flow.tunnel.map { "\($0.kind) \($0.id ?? 0) \($0.depth)" } ?? "-")"
+    }
+
+    @Test func batchesOfAnySizeMeterLikePacketByPacket() {
+        // The batch path decodes packets ahead of the one it meters (to prefetch their flows);
+        // fragments, ICMP errors, undecodable frames and tunnels must come out as one by one.
+        let vxlan = Encapsulation.carry(conversation.tcpSession(client: Endpoint(client, 41000), server: Endpoint(server, 22),
+                                                                at: 2_000 * second, clientData: [[1]], serverData: [[2]])) {
+            Frame.ethernet().ipv4(source: firewall, destination: server)
+                .udp(sourcePort: 49152, destinationPort: 4789, payload: Encapsulation.vxlan(vni: 77, frame: $0))
+        }
+        let frames = Self.mixedFrames() + vxlan
+        func run(batch: Int) -> ([String], [UInt64]) {
+            var described: [String] = []
+            var meter = FlowMeter(seed: 3) { described.append(Self.describe($0)) }
+            var start = 0
+            while start < frames.count {
+                var bytes: [UInt8] = []
+                var records: [CapturedPacket] = []
+                for timed in frames[start..<min(start + batch, frames.count)] {
+                    records.append(CapturedPacket(timestamp: timed.timestamp, capturedLength: timed.frame.count,
+                                                  originalLength: timed.frame.count, linkType: .ethernet,
+                                                  dataOffset: bytes.count, fileOffset: 0))
+                    bytes += timed.frame
+                }
+                meter.process(records, bytes.span)
+                start += batch
+            }
+            meter.finish()
+            let s = meter.statistics
+            return (described, [s.packets, s.decoded, s.unmatchedICMPErrors, s.unmatchedFragments, s.flowsCreated] + s.skipped + s.tunnelledPackets)
+        }
+        let single = run(batch: 1)
+        #expect(single.0.contains { $0.contains("tunnel vxlan 77 1") })
+        #expect(single.0.contains { $0.contains("icmp 1 ") })
+        for batch in [2, 3, 7, 16, frames.count] {
+            let batched = run(batch: batch)
+            #expect(batched.0 == single.0, "batch \(batch)")
+            #expect(batched.1 == single.1, "batch \(batch)")
+        }
+    }
+
     @Test func reportAMissingPacketAndAFlowEndingBeforeItStarts() {
         var invariants = FlowInvariants()
         var meter = FlowMeter(seed: 1) { flow in

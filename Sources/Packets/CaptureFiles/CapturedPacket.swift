@@ -28,6 +28,10 @@ public struct CapturedPacket: Sendable, Equatable {
         self.dataOffset = dataOffset
         self.fileOffset = fileOffset
     }
+
+    /// Where the packet's bytes are in the batch's byte span.
+    @inlinable
+    public var dataRange: Range<Int> { dataOffset..<(dataOffset + capturedLength) }
 }
 
 /// Something that hands out packets in batches: a capture file, standard input, or a live
