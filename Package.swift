@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// Every target builds with strict memory safety as an error: `unsafe` appears only where a
-/// `// SAFETY:` note justifies it (the mmap file source and LiveCapture).
+/// `// SAFETY:` note justifies it (the mmap file source, LiveCapture, the flow table's prefetch hints).
 let strict: [SwiftSetting] = [
     .strictMemorySafety(),
     .treatWarning("StrictMemorySafety", as: .error),
