@@ -59,7 +59,7 @@ public enum HostSpec: Sendable, Hashable, CustomStringConvertible {
     /// `mail.example.com`, `*.example.com`, `any`, `internet`, `private`.
     /// A CIDR block with host bits set is accepted, normalised, and reported with a warning.
     public static func parse(_ raw: String) -> Result<Parsed, HostSpecError> {
-        let text = raw.trimmingCharacters(in: .whitespaces)
+        let text = raw.trimmed(lineBreaks: false)
         if text.isEmpty { return .failure(HostSpecError("empty host entry")) }
         if let builtin = BuiltinSet(rawValue: text.lowercased()) {
             return .success(Parsed(spec: .builtin(builtin)))

@@ -233,12 +233,18 @@ public struct Policy: Sendable, Hashable {
     /// built-in set, a name only the capture can resolve) makes the hosts not enumerable.
     public func hosts(ofRoles ids: [String]) -> HostEnumeration {
         var hosts: [EachHost] = []
+        var hostOfAddress: [IPAddress: Int] = [:]  // linear in the site's size, not quadratic
         func add(_ host: EachHost) {
             // An address listed again (as a machine's and as itself) is one host: the machine.
-            if let index = hosts.firstIndex(where: { !$0.addresses.allSatisfy { !host.addresses.contains($0) } }) {
-                if host.isMachine && !hosts[index].isMachine { hosts[index] = host }
+            if let index = host.addresses.compactMap({ hostOfAddress[$0] }).min() {
+                if host.isMachine && !hosts[index].isMachine {
+                    for address in hosts[index].addresses where hostOfAddress[address] == index { hostOfAddress[address] = nil }
+                    hosts[index] = host
+                    for address in host.addresses where hostOfAddress[address] == nil { hostOfAddress[address] = index }
+                }
                 return
             }
+            for address in host.addresses where hostOfAddress[address] == nil { hostOfAddress[address] = hosts.count }
             hosts.append(host)
         }
         for id in ids {

@@ -98,7 +98,7 @@ public enum Service: Sendable, Hashable, CustomStringConvertible {
     /// Parses service text.
     /// - Returns: the service, or a message that quotes the offending text.
     public static func parse(_ raw: String) -> Result<Service, ServiceError> {
-        let text = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        let text = raw.trimmed(lineBreaks: false).lowercased()
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         let name = String(parts[0])
         let argument = parts.count > 1 ? String(parts[1]) : nil

@@ -128,7 +128,7 @@ final class YAMLReader {
             error(node, "\(what) must be text, found \(Self.kind(node))")
             return nil
         }
-        let text = scalar.string.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = scalar.string.trimmed()
         if text.isEmpty && !allowEmpty {
             error(node, "\(what) is empty")
             return nil

@@ -120,17 +120,28 @@ extension IPAddress {
     }
 
     static func parseIPv4(_ s: String) -> UInt32? {
-        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  let octet = UInt32(part), octet <= 255 else { return nil }
-            // Leading zeros are ambiguous (octal in some parsers): refuse them.
-            if part.count > 1 && part.first == "0" { return nil }
-            value = value << 8 | octet
+        // Four decimal octets, one byte at a time (sites list thousands of addresses).
+        var value: UInt32 = 0, octet: UInt32 = 0, digits = 0, dots = 0
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                // Leading zeros are ambiguous (octal in some parsers): refuse them.
+                if digits == 1 && octet == 0 { return nil }
+                digits += 1
+                guard digits <= 3 else { return nil }
+                octet = octet * 10 + UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "."):
+                guard digits > 0, octet <= 255, dots < 3 else { return nil }
+                value = value << 8 | octet
+                octet = 0
+                digits = 0
+                dots += 1
+            default:
+                return nil
+            }
         }
-        return value
+        guard dots == 3, digits > 0, octet <= 255 else { return nil }
+        return value << 8 | octet
     }
 
     static func parseIPv6(_ s: String) -> IPAddress? {
