@@ -7,7 +7,7 @@ import Reports
 
 /// Report formats of `flowaudit audit` and `flowaudit live`.
 enum AuditFormat: String, CaseIterable, ExpressibleByArgument {
-    case text, json
+    case text, json, junit
 }
 
 extension FindingCategory: ExpressibleByArgument {}
@@ -56,7 +56,7 @@ struct AuditOptions: ParsableArguments {
         let loaded = PolicyLoader().load(site: site, rules: rules)
         // Errors always go to standard error; warnings too when the report is not text on the
         // terminal (the text report lists them itself).
-        for diagnostic in loaded.diagnostics where diagnostic.severity == .error || format == .json || output != "-" {
+        for diagnostic in loaded.diagnostics where diagnostic.severity == .error || format != .text || output != "-" {
             printError("\(diagnostic)")
         }
         if loaded.hasErrors {
@@ -88,6 +88,8 @@ struct AuditOptions: ParsableArguments {
         switch format {
         case .json:
             out.write(AuditJSON.render(report, failOn: categories, exitStatus: status))
+        case .junit:
+            out.write(AuditJUnit.render(report, failOn: categories, exitStatus: status))
         case .text:
             let names = auditor.names
             out.write(AuditText.render(report, failOn: categories, exitStatus: status, colour: out.isTerminal && !noColour,
