@@ -7,7 +7,7 @@ import Reports
 
 /// Report formats of `flowaudit audit` and `flowaudit live`.
 enum AuditFormat: String, CaseIterable, ExpressibleByArgument {
-    case text, json, junit
+    case text, json, junit, sarif
 }
 
 extension FindingCategory: ExpressibleByArgument {}
@@ -90,6 +90,8 @@ struct AuditOptions: ParsableArguments {
             out.write(AuditJSON.render(report, failOn: categories, exitStatus: status))
         case .junit:
             out.write(AuditJUnit.render(report, failOn: categories, exitStatus: status))
+        case .sarif:
+            out.write(AuditSARIF.render(report, policy: auditor.policy.policy, failOn: categories, exitStatus: status))
         case .text:
             let names = auditor.names
             out.write(AuditText.render(report, failOn: categories, exitStatus: status, colour: out.isTerminal && !noColour,
