@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // JUnit XML reports (audit --format junit): elements, attributes and escaping.
         .package(url: "https://github.com/CoreOffice/XMLCoder", from: "0.18.2"),
+        // CSV of findings (audit --format csv): RFC 4180 quoting.
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         .systemLibrary(
@@ -54,6 +56,7 @@ let package = Package(
             dependencies: [
                 "Packets", "Flows", "Policy", "Audit",
                 .product(name: "XMLCoder", package: "XMLCoder"),
+                .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -7,7 +7,7 @@ import Reports
 
 /// Report formats of `flowaudit audit` and `flowaudit live`.
 enum AuditFormat: String, CaseIterable, ExpressibleByArgument {
-    case text, json, junit, sarif
+    case text, json, junit, sarif, csv
 }
 
 extension FindingCategory: ExpressibleByArgument {}
@@ -92,6 +92,8 @@ struct AuditOptions: ParsableArguments {
             out.write(AuditJUnit.render(report, failOn: categories, exitStatus: status))
         case .sarif:
             out.write(AuditSARIF.render(report, policy: auditor.policy.policy, failOn: categories, exitStatus: status))
+        case .csv:
+            out.write(AuditCSV.render(report))
         case .text:
             let names = auditor.names
             out.write(AuditText.render(report, failOn: categories, exitStatus: status, colour: out.isTerminal && !noColour,
