@@ -22,7 +22,11 @@ public enum AuditJUnit {
         suites.append(Suite(name: "advisories", cases: report.advisories.map {
             advisoryCase($0, failing: failOn.contains(.advisory))
         }))
-        let document = Suites(name: "flowaudit audit", suites: suites)
+        return encode(Suites(name: "flowaudit audit", suites: suites))
+    }
+
+    /// The document as XML, with its declaration.
+    static func encode(_ document: Suites) -> String {
         let encoder = XMLEncoder()
         encoder.outputFormatting = [.prettyPrinted]
         encoder.prettyPrintIndentation = .spaces(2)
@@ -233,5 +237,50 @@ public enum AuditJUnit {
         static func nodeEncoding(for key: CodingKey) -> XMLEncoder.NodeEncoding {
             key.stringValue.isEmpty ? .element : .attribute
         }
+    }
+}
+
+/// `flowaudit diff --format junit`: one testcase per change between the two reports, failing
+/// for each regression (new unexpected group, rule newly missing, partial or blocked); resolved
+/// findings, new refused attempts and advisories pass with their text in `<system-out>`.
+public enum ReportDiffJUnit {
+    typealias TestCase = AuditJUnit.TestCase
+    typealias Outcome = AuditJUnit.Outcome
+
+    public static func render(_ d: ReportDiff) -> String {
+        func group(_ g: ReportDiff.Group, _ classname: String, failure type: String?, _ text: String) -> TestCase {
+            var test = TestCase(name: g.key, classname: classname)
+            let line = "\(text): \(g.key), \(g.flows) flow\(g.flows == 1 ? "" : "s")" + (g.nearestRule.map { "; nearest rule: \($0)" } ?? "")
+            if let type { test.failure = Outcome(type: type, message: line, body: nil) } else { test.systemOut = line }
+            return test
+        }
+        func rule(_ c: ReportDiff.RuleChange, failure type: String?, _ text: String) -> TestCase {
+            var test = TestCase(name: c.id, classname: "rules")
+            let line = "\(text): \(c.id) was \(c.before ?? "absent"), is \(c.after ?? "absent")"
+            if let type { test.failure = Outcome(type: type, message: line, body: nil) } else { test.systemOut = line }
+            return test
+        }
+        var summary = AuditJUnit.Suite(name: "diff", cases: [])
+        summary.properties = AuditJUnit.Properties(property: [
+            AuditJUnit.Property("before", d.beforePath), AuditJUnit.Property("before_verdict", d.before.verdict),
+            AuditJUnit.Property("after", d.afterPath), AuditJUnit.Property("after_verdict", d.after.verdict),
+            AuditJUnit.Property("regression", d.isRegression ? "true" : "false"),
+        ])
+        let unexpected = d.newUnexpected.map { group($0, "unexpected", failure: "new-unexpected", "new unexpected traffic") }
+            + d.resolvedUnexpected.map { group($0, "unexpected", failure: nil, "resolved") }
+        let rules = d.newlyMissing.map { rule($0, failure: "newly-\($0.after ?? "missing")", "newly \($0.after ?? "missing")") }
+            + d.newlyBlocked.map { rule($0, failure: "newly-blocked", $0.before == "observed" ? "was observed, now blocked" : "newly blocked") }
+            + d.resolvedRules.map { rule($0, failure: nil, "resolved") }
+        let attempts = d.newAttempts.map { group($0, "attempts", failure: nil, "new refused attempt") }
+            + d.resolvedAttempts.map { group($0, "attempts", failure: nil, "refused attempt gone") }
+        let advisories = d.newAdvisories.map { a -> TestCase in
+            var test = TestCase(name: a.key, classname: "advisories")
+            test.systemOut = "WARNING: new advisory: \(a.kind): \(a.message)"
+            return test
+        }
+        return AuditJUnit.encode(AuditJUnit.Suites(name: "flowaudit diff", suites: [
+            summary, AuditJUnit.Suite(name: "unexpected", cases: unexpected), AuditJUnit.Suite(name: "rules", cases: rules),
+            AuditJUnit.Suite(name: "attempts", cases: attempts), AuditJUnit.Suite(name: "advisories", cases: advisories),
+        ]))
     }
 }
