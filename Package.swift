@@ -50,7 +50,8 @@ let package = Package(
             dependencies: ["Packets", "Flows", "Policy", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        // Renderers (text, JSON, JUnit XML, CSV, JSON Lines), and the live event sinks (files, syslog over UDP, TCP and TLS) with their queue.
+        // Renderers (text, JSON, JUnit XML, SARIF, CSV, JSON Lines), report comparison, and the
+        // live event sinks (files, syslog over UDP, TCP and TLS) with their queue.
         .target(
             name: "Reports",
             dependencies: [

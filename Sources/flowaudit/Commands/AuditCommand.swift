@@ -20,7 +20,9 @@ struct AuditOptions: ParsableArguments {
     @Option(name: .customLong("rules"), parsing: .upToNextOption, help: "More rule files to load with the site's.")
     var rules: [String] = []
 
-    @Option(help: "Report format.")
+    @Option(help: ArgumentHelp(
+        "Report format.",
+        discussion: "text; json (the full report); junit (JUnit XML for CI servers); sarif (SARIF 2.1.0, findings at their rule's line); csv (one row per finding)."))
     var format: AuditFormat = .text
 
     @Option(help: "Write the report to this file instead of standard output.")
