@@ -27,6 +27,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         // Prometheus exposition of the live counters (--metrics-listen).
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // JUnit XML reports (audit --format junit): elements, attributes and escaping.
+        .package(url: "https://github.com/CoreOffice/XMLCoder", from: "0.18.2"),
+        // CSV of findings (audit --format csv): RFC 4180 quoting.
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         .systemLibrary(
@@ -48,12 +52,14 @@ let package = Package(
             dependencies: ["Packets", "Flows", "Policy", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        // Renderers: text, JSON, CSV, JSON Lines.
-        // Renderers, and the live event sinks (files, syslog over UDP, TCP and TLS) with their queue.
+        // Renderers (text, JSON, JUnit XML, SARIF, CSV, JSON Lines), report comparison, and the
+        // live event sinks (files, syslog over UDP, TCP and TLS) with their queue.
         .target(
             name: "Reports",
             dependencies: [
                 "Packets", "Flows", "Policy", "Audit",
+                .product(name: "XMLCoder", package: "XMLCoder"),
+                .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -19,6 +19,7 @@ struct FlowAudit: ParsableCommand {
             FlowsCommand.self,
             LintCommand.self,
             ExplainCommand.self,
+            DiffCommand.self,
         ]
     )
 }

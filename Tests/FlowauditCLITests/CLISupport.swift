@@ -79,6 +79,14 @@ enum CLI {
                          stderr: String(decoding: errData, as: UTF8.self), stdoutData: outData)
     }
 
+    /// A schema the report tests validate against: the file the environment variable names, else
+    /// `.build/schemas/NAME` as `scripts/ensure-deps --test` fetches it; nil when neither exists.
+    static func schema(_ name: String, environment variable: String) -> String? {
+        if let path = ProcessInfo.processInfo.environment[variable] { return path }
+        let fetched = packageRoot.appendingPathComponent(".build/schemas/\(name)").path
+        return FileManager.default.fileExists(atPath: fetched) ? fetched : nil
+    }
+
     /// A new empty folder under the system's temporary folder.
     static func temporaryFolder() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("flowaudit-cli-\(UUID().uuidString)")

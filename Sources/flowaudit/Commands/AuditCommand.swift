@@ -7,7 +7,7 @@ import Reports
 
 /// Report formats of `flowaudit audit` and `flowaudit live`.
 enum AuditFormat: String, CaseIterable, ExpressibleByArgument {
-    case text, json
+    case text, json, junit, sarif, csv
 }
 
 extension FindingCategory: ExpressibleByArgument {}
@@ -20,7 +20,9 @@ struct AuditOptions: ParsableArguments {
     @Option(name: .customLong("rules"), parsing: .upToNextOption, help: "More rule files to load with the site's.")
     var rules: [String] = []
 
-    @Option(help: "Report format.")
+    @Option(help: ArgumentHelp(
+        "Report format.",
+        discussion: "text; json (the full report); junit (JUnit XML for CI servers); sarif (SARIF 2.1.0, findings at their rule's line); csv (one row per finding)."))
     var format: AuditFormat = .text
 
     @Option(help: "Write the report to this file instead of standard output.")
@@ -56,7 +58,7 @@ struct AuditOptions: ParsableArguments {
         let loaded = PolicyLoader().load(site: site, rules: rules)
         // Errors always go to standard error; warnings too when the report is not text on the
         // terminal (the text report lists them itself).
-        for diagnostic in loaded.diagnostics where diagnostic.severity == .error || format == .json || output != "-" {
+        for diagnostic in loaded.diagnostics where diagnostic.severity == .error || format != .text || output != "-" {
             printError("\(diagnostic)")
         }
         if loaded.hasErrors {
@@ -88,6 +90,12 @@ struct AuditOptions: ParsableArguments {
         switch format {
         case .json:
             out.write(AuditJSON.render(report, failOn: categories, exitStatus: status))
+        case .junit:
+            out.write(AuditJUnit.render(report, failOn: categories, exitStatus: status))
+        case .sarif:
+            out.write(AuditSARIF.render(report, policy: auditor.policy.policy, failOn: categories, exitStatus: status))
+        case .csv:
+            out.write(AuditCSV.render(report))
         case .text:
             let names = auditor.names
             out.write(AuditText.render(report, failOn: categories, exitStatus: status, colour: out.isTerminal && !noColour,
