@@ -94,6 +94,14 @@ struct TunnelAuditTests {
         let text: String = try Self.audit(frames, format: "text").stdout
         #expect(text.contains("tunnel: vxlan vni 4242 192.0.2.1 -> 192.0.2.2"), "\(text)")
         #expect(text.contains("tunnel: gre key 77 192.0.2.11 -> 192.0.2.12"))
+
+        // So do the reports for CI and spreadsheets.
+        for format in ["csv", "junit", "sarif"] {
+            let out: String = try Self.audit(frames, format: format).stdout
+            #expect(out.contains("tunnel vxlan vni 4242 192.0.2.1 -&gt; 192.0.2.2") || out.contains("tunnel vxlan vni 4242 192.0.2.1 -> 192.0.2.2"),
+                    "\(format): \(out)")
+            #expect(out.contains("tunnel gre key 77 192.0.2.11"), "\(format): \(out)")
+        }
     }
 
     @Test("a role bound with tunnel-id holds only inside that tunnel")
