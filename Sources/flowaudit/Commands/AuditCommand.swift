@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Audit
 import Flows
@@ -33,8 +34,11 @@ struct AuditOptions: ParsableArguments {
         discussion: "It changes only the exit status: the report's verdict (PASS, FAIL, NO-SCOPE) follows from the findings alone."))
     var failOn: String = "unexpected,missing,blocked,no-scope"
 
-    @Flag(name: .customLong("no-color"), help: "Never colour the text report.")
+    @Flag(name: .customLong("no-color"), help: "Never colour the text report (so does a non-empty NO_COLOR in the environment).")
     var noColour = false
+
+    /// True when the environment asks for no colour (NO_COLOR set and not empty, no-color.org).
+    static var noColorRequested: Bool { !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty }
 
     func validate() throws {
         _ = try failOnCategories()
@@ -98,7 +102,7 @@ struct AuditOptions: ParsableArguments {
             out.write(AuditCSV.render(report))
         case .text:
             let names = auditor.names
-            out.write(AuditText.render(report, failOn: categories, exitStatus: status, colour: out.isTerminal && !noColour,
+            out.write(AuditText.render(report, failOn: categories, exitStatus: status, colour: out.isTerminal && !noColour && !Self.noColorRequested,
                                        names: { address in names.allBindings(of: address).map(\.name) }))
         }
         do { try out.commit() } catch {
@@ -137,8 +141,8 @@ struct AuditCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Capture files (pcap or pcapng); - reads standard input.")
-    var captures: [String]
+    @OptionGroup var capture: CaptureInputs
+    var captures: [String] { capture.paths }
 
     @OptionGroup var options: AuditOptions
     @OptionGroup var timeouts: TimeoutOptions

@@ -17,8 +17,8 @@ struct FlowsCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Capture files (pcap or pcapng); - reads standard input.")
-    var captures: [String]
+    @OptionGroup var capture: CaptureInputs
+    var captures: [String] { capture.paths }
 
     @Option(help: "Output format.")
     var format: FlowTableFormat = .text
@@ -96,5 +96,25 @@ struct TimeoutOptions: ParsableArguments {
         audit.meter.otherIdleTimeout = configuration.otherIdleTimeout
         audit.meter.maximumFlows = configuration.maximumFlows
         return audit
+    }
+}
+
+/// The captures of `flows` and `audit`: positional files, or `-r FILE` as tcpdump reads them.
+struct CaptureInputs: ParsableArguments {
+    @Argument(help: "Capture files (pcap or pcapng); - reads standard input.")
+    var files: [String] = []
+
+    @Option(name: .customShort("r"), help: ArgumentHelp(
+        "Read packets from this file, as tcpdump -r does (may be repeated; read before the positional files).",
+        valueName: "file"))
+    var read: [String] = []
+
+    /// Every capture in the order read: the -r files, then the positional ones.
+    var paths: [String] { read + files }
+
+    func validate() throws {
+        if paths.isEmpty {
+            throw ValidationError("no capture given: name one or more capture files (- for standard input), or use -r FILE")
+        }
     }
 }
