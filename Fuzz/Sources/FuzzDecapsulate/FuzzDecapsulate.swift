@@ -37,23 +37,16 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         frames.append(outers[selector](Array(bytes[(offset + 3)..<(offset + 3 + length)])))
         offset += 3 + length
     }
-    var invariants = FlowInvariants()
-    var configuration = FlowMeterConfiguration()
-    configuration.inspectedPacketsPerFlow = 4
-    configuration.maximumFlows = 64
-    configuration.maximumFragmentEntries = 16
-    var meter = FlowMeter(configuration: configuration, seed: 1) { flow in invariants.flowEnded(flow) }
-    meter.payloadInspector = { _, _, _, payload in _ = try? DNSMessage.parse(payload) }
+    var packets: [CapturedPacket] = []
+    var joined: [UInt8] = []
     var time: Int64 = 1_700_000_000_000_000_000
     for frame in frames {
         time += 1_000_000
-        let record = CapturedPacket(timestamp: time, capturedLength: frame.count, originalLength: frame.count,
-                                    linkType: .ethernet, interface: 0, dataOffset: 0, fileOffset: 0)
-        meter.processPacket(record, frame.span)
+        packets.append(CapturedPacket(timestamp: time, capturedLength: frame.count, originalLength: frame.count,
+                                      linkType: .ethernet, interface: 0, dataOffset: joined.count, fileOffset: 0))
+        joined += frame
     }
-    meter.finish()
-    let problems = invariants.check(meter.statistics, packetsRead: frames.count)
-    if !problems.isEmpty { failInvariant(problems, input: "decapsulate") }
+    meterPackets(packets, bytes: joined, input: "decapsulate")
     return 0
 }
 

@@ -26,20 +26,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
                                       fileOffset: Int64(offset)))
         offset += 4 + length
     }
-    var invariants = FlowInvariants()
-    var configuration = FlowMeterConfiguration()
-    configuration.inspectedPacketsPerFlow = 4
-    configuration.maximumFlows = 64
-    configuration.maximumFragmentEntries = 16
-    var meter = FlowMeter(configuration: configuration, seed: 1) { flow in invariants.flowEnded(flow) }
-    meter.payloadInspector = { _, _, _, payload in _ = try? DNSMessage.parse(payload) }
-    // Two batches, so idle expiry between batches runs as well.
-    let half = packets.count / 2
-    meter.process(Array(packets[..<half]), bytes.span)
-    meter.process(Array(packets[half...]), bytes.span)
-    meter.finish()
-    let problems = invariants.check(meter.statistics, packetsRead: packets.count)
-    if !problems.isEmpty { failInvariant(problems, input: "decode") }
+    meterPackets(packets, bytes: bytes, input: "decode")
     return 0
 }
 

@@ -15,6 +15,25 @@ public func failInvariant(_ problems: [String], input: String) -> Never {
     fatalError("invariant broken on \(input): " + problems.joined(separator: "; "))
 }
 
+/// Meters `packets` (pointing into `bytes`) with a small table (64 flows, 16 fragment entries,
+/// payload inspection on) in two batches, so idle expiry between batches and the batched lookup
+/// path both run, and checks ``FlowInvariants`` at the end.
+public func meterPackets(_ packets: [CapturedPacket], bytes: [UInt8], input: String) {
+    var invariants = FlowInvariants()
+    var configuration = FlowMeterConfiguration()
+    configuration.inspectedPacketsPerFlow = 4
+    configuration.maximumFlows = 64
+    configuration.maximumFragmentEntries = 16
+    var meter = FlowMeter(configuration: configuration, seed: 1) { flow in invariants.flowEnded(flow) }
+    meter.payloadInspector = { _, _, _, payload in _ = try? DNSMessage.parse(payload) }
+    let half = packets.count / 2
+    meter.process(Array(packets[..<half]), bytes.span)
+    meter.process(Array(packets[half...]), bytes.span)
+    meter.finish()
+    let problems = invariants.check(meter.statistics, packetsRead: packets.count)
+    if !problems.isEmpty { failInvariant(problems, input: input) }
+}
+
 /// Reads `bytes` as a capture file, meters every packet into a flow table with the default
 /// configuration and payload inspection on, and checks ``FlowInvariants`` at the end.
 public func meterCapture(_ bytes: [UInt8], name: String) {
