@@ -206,9 +206,9 @@ public struct FlowMeter {
     ///
     /// On a busy link a packet's table slot and flow record are rarely in the cache, and each
     /// packet waits for two memory reads in turn. So the batch runs as a short pipeline, as DPDK
-    /// and VPP flow tables do: packet i+4 is decoded and its slot prefetched, packet i+2's slot
+    /// and VPP flow tables do: packet i+8 is decoded and its slot prefetched, packet i+4's slot
     /// (in cache by then) names its record, which is prefetched, and packet i is metered with
-    /// both at hand. Each packet is still decoded once and metered in order.
+    /// both at hand (``LookAhead/distance``). Each packet is still decoded once and metered in order.
     public mutating func process(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>) {
         let count = batch.count
         for j in 0..<min(LookAhead.distance, count) {
