@@ -225,7 +225,12 @@ extension LiveTests {
             try #require(replay.status == 0, "netns-replay: \(replay.output)")
             try #require(eventually { !lines(of: events).isEmpty })
             // Read until the collector has every event written so far, then restart it.
-            let before = TestCollector.read(first, seconds: 20) { TestCollector.completeFrames($0).count >= lines(of: events).count }
+            // The file and the collector are fed by two sender threads: read until both hold the same
+            // events (the condition is looked at again every 100 ms, data or not).
+            let before = TestCollector.read(first, seconds: 20) {
+                let frames = TestCollector.completeFrames($0).count
+                return frames > 0 && frames == lines(of: events).count
+            }
             let framesBefore = TestCollector.completeFrames(before).count
             try #require(framesBefore > 0 && framesBefore == lines(of: events).count, "\(framesBefore) of \(lines(of: events).count)")
             close(first)
