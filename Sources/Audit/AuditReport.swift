@@ -341,9 +341,18 @@ public struct LiveCaptureCounts: Sendable {
     public var received: UInt64
     public var droppedByKernel: UInt64
     public var droppedByInterface: UInt64
-    public init(received: UInt64, droppedByKernel: UInt64, droppedByInterface: UInt64) {
+    /// Packets read from the kernel and dropped because the audit was too far behind.
+    public var droppedByBacklog: UInt64
+    /// The most bytes of packets waiting for the audit at once.
+    public var peakBacklogBytes: Int
+    public init(received: UInt64, droppedByKernel: UInt64, droppedByInterface: UInt64,
+                droppedByBacklog: UInt64 = 0, peakBacklogBytes: Int = 0) {
         self.received = received
         self.droppedByKernel = droppedByKernel
         self.droppedByInterface = droppedByInterface
+        self.droppedByBacklog = droppedByBacklog
+        self.peakBacklogBytes = peakBacklogBytes
     }
+    /// Every packet lost before the audit.
+    public var dropped: UInt64 { droppedByKernel &+ droppedByInterface &+ droppedByBacklog }
 }

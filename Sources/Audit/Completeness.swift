@@ -27,6 +27,9 @@ public struct Completeness: Sendable {
     public var droppedByKernel: UInt64 = 0
     /// Packets lost by the interface or its driver (live, where reported).
     public var droppedByInterface: UInt64 = 0
+    /// Packets read from the kernel but dropped because the audit was behind the capture by more
+    /// than the backlog holds (live, `--backlog-size`).
+    public var droppedByBacklog: UInt64 = 0
     /// Events some sink could not deliver (queue full, write errors, unsent at exit).
     public var droppedEvents: Int = 0
     public var gaps: [Gap] = []
@@ -40,6 +43,7 @@ public struct Completeness: Sendable {
         var reasons: [String] = []
         if droppedByKernel > 0 { reasons.append("\(droppedByKernel) packets dropped by the kernel (capture buffer full)") }
         if droppedByInterface > 0 { reasons.append("\(droppedByInterface) packets dropped by the interface") }
+        if droppedByBacklog > 0 { reasons.append("\(droppedByBacklog) packets dropped because the audit was behind the capture (backlog full)") }
         let down = gaps.filter { $0.kind == "link-down" }.count
         if down > 0 { reasons.append("the interface was down \(down) time\(down == 1 ? "" : "s")") }
         for gap in gaps where gap.kind != "link-down" { reasons.append(gap.detail) }

@@ -217,6 +217,30 @@ public final class LiveCaptureSession: PacketSource {
     /// - Throws: ``CaptureFileError/io(path:operation:errno:message:)`` with the interface as
     ///   `path` when libpcap or poll(2) reports an error (for example the interface went away).
     public func nextBatch(_ body: (borrowing [CapturedPacket], Span<UInt8>) -> Void) throws(CaptureFileError) -> Bool {
+        guard try gather() else { return false }
+        // A local reference to the same storage (no copy): a span of a class property cannot be
+        // formed directly. It is released before the next batch reuses the buffer.
+        let batchBytes = bytes
+        body(packets, batchBytes.span)
+        return true
+    }
+
+    /// Reads the next batch as ``nextBatch(_:)`` does, into `batch`'s arrays (emptied first,
+    /// their capacity kept), so that a reader thread can hand batches to another thread without
+    /// copying them.
+    /// - Returns: false, leaving `batch` empty, once stopped or past the duration.
+    public func nextBatch(into batch: inout CaptureBatch) throws(CaptureFileError) -> Bool {
+        swap(&packets, &batch.packets)
+        swap(&bytes, &batch.bytes)
+        defer {
+            swap(&packets, &batch.packets)
+            swap(&bytes, &batch.bytes)
+        }
+        return try gather()
+    }
+
+    /// Gathers the next batch into `packets` and `bytes` (see ``nextBatch(_:)``).
+    private func gather() throws(CaptureFileError) -> Bool {
         if finished { return false }
         packets.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
@@ -241,10 +265,6 @@ public final class LiveCaptureSession: PacketSource {
             return false
         }
         delivered += Int64(packets.count)
-        // A local reference to the same storage (no copy): a span of a class property cannot be
-        // formed directly. It is released before the next batch reuses the buffer.
-        let batchBytes = bytes
-        body(packets, batchBytes.span)
         return true
     }
 

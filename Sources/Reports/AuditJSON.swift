@@ -49,7 +49,8 @@ public enum AuditJSON {
             + "\"dns_aliases_cut\":\(n.dnsAliasesCut),\"dns_chains_cut\":\(n.dnsChainsCut),\"dns_names_cut\":\(n.dnsNamesCut)}}")
         f.append("\"malformed_messages\":{" + report.malformedMessages.sorted { $0.key < $1.key }.map { "\(Format.json($0.key)):\($0.value)" }.joined(separator: ",") + "}")
         if let capture = report.capture {
-            f.append("\"capture\":{\"received\":\(capture.received),\"dropped_by_kernel\":\(capture.droppedByKernel),\"dropped_by_interface\":\(capture.droppedByInterface)}")
+            f.append("\"capture\":{\"received\":\(capture.received),\"dropped_by_kernel\":\(capture.droppedByKernel),\"dropped_by_interface\":\(capture.droppedByInterface),"
+                + "\"dropped_by_backlog\":\(capture.droppedByBacklog),\"peak_backlog_bytes\":\(capture.peakBacklogBytes)}")
         }
         f.append(CompletenessJSON.completeness(report.completeness))
         if report.capture != nil { f.append(CompletenessJSON.sinks(report.sinks)) }

@@ -15,8 +15,8 @@ public enum AuditText {
         for warning in report.policyWarnings { out += "policy warning: \(warning)\n" }
         if let capture = report.capture {
             out += "live capture: \(capture.received) packets received, \(capture.droppedByKernel) dropped by the kernel, "
-                + "\(capture.droppedByInterface) dropped by the interface\n"
-            if capture.droppedByKernel + capture.droppedByInterface > 0 {
+                + "\(capture.droppedByInterface) dropped by the interface, \(capture.droppedByBacklog) dropped by the backlog\n"
+            if capture.dropped > 0 {
                 out += paint.red("  packets were dropped: missing and blocked verdicts may be wrong (flows may have passed unseen)") + "\n"
             }
         }

@@ -43,6 +43,7 @@ enum CompletenessJSON {
         return "\"completeness\":{\"status\":\(Format.json(c.isComplete ? "COMPLETE" : "INCOMPLETE")),\"loss_allowed\":\(c.lossAllowed),"
             + "\"reasons\":[" + c.reasons.map(Format.json).joined(separator: ",") + "],"
             + "\"dropped_by_kernel\":\(c.droppedByKernel),\"dropped_by_interface\":\(c.droppedByInterface),"
+            + "\"dropped_by_backlog\":\(c.droppedByBacklog),"
             + "\"dropped_events\":\(c.droppedEvents),\"gaps\":[" + gaps.joined(separator: ",") + "]}"
     }
 

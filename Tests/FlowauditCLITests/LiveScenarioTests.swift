@@ -165,7 +165,7 @@ extension LiveTests {
             #expect(status == 1, "some required rules had no traffic yet: findings; stderr: \(live.stderr)")
             #expect(findings.rules.count == (try ScenarioAuditTests.Expected(system: system)).rules.count)
             let counts = try #require(result["capture"] as? [String: Int], "no capture counts")
-            #expect(Set(counts.keys) == ["received", "dropped_by_kernel", "dropped_by_interface"])
+            #expect(Set(counts.keys) == ["received", "dropped_by_kernel", "dropped_by_interface", "dropped_by_backlog", "peak_backlog_bytes"])
             let received = try #require(counts["received"])
             #expect(received > 0 && received < 180, "received \(received) of the capture's 180 packets")
             #expect(counts["dropped_by_kernel"] == 0)
@@ -199,7 +199,7 @@ extension LiveTests {
             #expect(findings.counts["missing"] == rules.filter { $0["required"] as? Bool == true }.count)
             #expect(findings.unexpected.isEmpty && findings.attempts.isEmpty)
             #expect(status == 1 && findings.exitStatus == 1, "stderr: \(live.stderr)")
-            #expect(result["capture"] as? [String: Int] == ["received": 0, "dropped_by_kernel": 0, "dropped_by_interface": 0])
+            #expect(result["capture"] as? [String: Int] == ["received": 0, "dropped_by_kernel": 0, "dropped_by_interface": 0, "dropped_by_backlog": 0, "peak_backlog_bytes": 0])
         }
 
         @Test("--every prints the rule table so far while the capture runs")

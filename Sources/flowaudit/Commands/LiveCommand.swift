@@ -106,6 +106,11 @@ struct LiveCommand: ParsableCommand {
         discussion: "8 MiB by default (libpcap's own default is 2 MiB). With 40,000 concurrent flows at about 290,000 packets/s on a 2-core machine shared with the sender, 8 MiB lost packets and 64 MiB (--buffer-size 67108864) never did (Benchmarks/RESULTS.md)."))
     var bufferSize: Int = 8 << 20
 
+    @Option(name: .customLong("backlog-size"), help: ArgumentHelp(
+        "Bytes of captured packets held for the audit while it is behind the capture.",
+        discussion: "256 MiB by default, taken only as needed. A thread of its own reads the kernel's buffer and copies packets into this backlog, so a burst faster than the audit is absorbed instead of dropped by the kernel; beyond it the newest packets are dropped, counted, and the report says INCOMPLETE."))
+    var backlogSize: Int = 256 << 20
+
     // Unconditional: `--duration -5` reaches the check below instead of reading as an option.
     @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this long (90, 90s, 5m, 2h, 250ms).", valueName: "duration"),
             transform: DurationArgument.parse(option: "--duration"))
@@ -145,6 +150,7 @@ struct LiveCommand: ParsableCommand {
 
     func validate() throws {
         guard queueSize >= 1 else { throw ValidationError("--queue-size must be at least 1 (events per output).") }
+        guard backlogSize >= 1 << 20 else { throw ValidationError("--backlog-size must be at least 1048576 (bytes; 1 MiB).") }
     }
 
     func run() throws {
@@ -258,63 +264,77 @@ struct LiveCommand: ParsableCommand {
         var gaps: [Completeness.Gap] = []
         var linkDownSince: Int64?
         var nextLinkCheck = LiveClock.now()
-        var inputError: CaptureFileError?
         var nextProgress = every.map { LiveClock.now() + $0.nanoseconds }
         var bytesSeen: UInt64 = 0
-        do {
-            while try session.nextBatch({ batch, bytes in
-                for packet in batch { bytesSeen &+= UInt64(packet.originalLength) }
-                auditor.process(batch, bytes)
-            }) {
-                let now = LiveClock.now()
-                auditor.advanceClock(to: now)
-                if now >= nextLinkCheck {
-                    nextLinkCheck = now + 200_000_000
-                    let up = link.isLinkUp() ?? true
-                    if !up && linkDownSince == nil {
-                        linkDownSince = now
-                        printError("interface \(interface) went down at \(Format.timestamp(now)): capture paused, packets sent meanwhile are not seen")
-                    } else if up, let since = linkDownSince {
-                        linkDownSince = nil
-                        gaps.append(Completeness.Gap(kind: "link-down", start: since, end: now, detail: "interface \(interface) was down"))
-                        printError("interface \(interface) is up again at \(Format.timestamp(now)) after \(Format.duration(now - since)) s: capture resumed")
-                    }
-                    metrics.update(auditor: auditor, bytes: bytesSeen, statistics: try? session.statistics(),
-                                   sinks: eventSinks.map(\.counters), linkDown: linkDownSince != nil)
-                }
-                if let due = nextProgress, now >= due, let every {
-                    var text = EventText.progress(auditor.ruleResultsSoFar(), at: now)
-                    text += "  outputs: " + eventSinks.map(\.counters.line).joined(separator: "; ") + "\n"
-                    eventSinks[0].offer(.text(text))
-                    nextProgress = now + every.nanoseconds
-                }
+        // From here the session belongs to the backlog's reader thread, which does nothing but
+        // move packets from the kernel's buffer into the backlog; this thread audits them.
+        let backlog = CaptureBacklog(session: session, capacity: backlogSize)
+        var lastPacketTime: Int64?
+        capture: while true {
+            switch backlog.next(timeout: .milliseconds(100)) {
+            case .batch(let batch):
+                for packet in batch.packets { bytesSeen &+= UInt64(packet.originalLength) }
+                auditor.process(batch.packets, batch.bytes.span)
+                lastPacketTime = batch.packets.last?.timestamp ?? lastPacketTime
+                backlog.recycle(batch)
+            case .idle:
+                break
+            case .finished:
+                break capture
             }
-        } catch {
-            inputError = error
-            printError("capture ended: \(error)")
+            let now = LiveClock.now()
+            // Flows idle past their timeout end by the capture clock; while packets are still
+            // waiting in the backlog, that clock is the last packet's time, so a flow whose
+            // next packet is queued is not ended early.
+            auditor.advanceClock(to: backlog.waitingBatches > 0 ? min(now, lastPacketTime ?? now) : now)
+            if now >= nextLinkCheck {
+                nextLinkCheck = now + 200_000_000
+                let up = link.isLinkUp() ?? true
+                if !up && linkDownSince == nil {
+                    linkDownSince = now
+                    printError("interface \(interface) went down at \(Format.timestamp(now)): capture paused, packets sent meanwhile are not seen")
+                } else if up, let since = linkDownSince {
+                    linkDownSince = nil
+                    gaps.append(Completeness.Gap(kind: "link-down", start: since, end: now, detail: "interface \(interface) was down"))
+                    printError("interface \(interface) is up again at \(Format.timestamp(now)) after \(Format.duration(now - since)) s: capture resumed")
+                }
+                metrics.update(auditor: auditor, bytes: bytesSeen, backlog: backlog.statistics,
+                               sinks: eventSinks.map(\.counters), linkDown: linkDownSince != nil)
+            }
+            if let due = nextProgress, now >= due, let every {
+                var text = EventText.progress(auditor.ruleResultsSoFar(), at: now)
+                text += "  outputs: " + eventSinks.map(\.counters.line).joined(separator: "; ") + "\n"
+                eventSinks[0].offer(.text(text))
+                nextProgress = now + every.nanoseconds
+            }
         }
+        backlog.awaitReader()
+        let inputError = backlog.error
+        if let inputError { printError("capture ended: \(inputError)") }
         let stopTime = LiveClock.now()
         if let since = linkDownSince {
             gaps.append(Completeness.Gap(kind: "link-down", start: since, end: nil, detail: "interface \(interface) was still down at the stop"))
         }
-        let statistics = try? session.statistics()
+        let backlogStatistics = backlog.statistics
+        let statistics = backlogStatistics.capture
         auditor.finishFlows()
         // Each output gets half a second to send what it holds, all at once: the stop takes well
         // under a second whatever a collector or disk is doing.
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(500))
         eventSinks.forEach { $0.beginClose(by: deadline) }
         let sinkCounters = eventSinks.map { $0.awaitClosed(deadline: deadline) }
-        metrics.update(auditor: auditor, bytes: bytesSeen, statistics: statistics, sinks: sinkCounters, linkDown: false)
+        metrics.update(auditor: auditor, bytes: bytesSeen, backlog: backlogStatistics, sinks: sinkCounters, linkDown: false)
 
         var summary = CaptureFileSummary(path: interface)
         summary.packets = Int(statistics?.delivered ?? 0)
         summary.error = inputError
         let input = InputReport(summary: summary, decode: auditor.meter.statistics, error: inputError)
         let counts = statistics.map {
-            LiveCaptureCounts(received: $0.received, droppedByKernel: $0.droppedByKernel, droppedByInterface: $0.droppedByInterface)
+            LiveCaptureCounts(received: $0.received, droppedByKernel: $0.droppedByKernel, droppedByInterface: $0.droppedByInterface,
+                              droppedByBacklog: backlogStatistics.droppedByBacklog, peakBacklogBytes: backlogStatistics.peakBytes)
         }
-        if let counts, counts.droppedByKernel + counts.droppedByInterface > 0 {
-            printError("\(counts.droppedByKernel + counts.droppedByInterface) packets were dropped: missing and blocked verdicts may be wrong")
+        if let counts, counts.dropped > 0 {
+            printError("\(counts.dropped) packets were dropped: missing and blocked verdicts may be wrong")
         }
         var report = auditor.report(inputs: [InputEvidence(report: input, sha256: nil, size: nil)], policyFiles: files,
                                     policyWarnings: warnings, commandLine: CommandLine.arguments,
@@ -322,6 +342,7 @@ struct LiveCommand: ParsableCommand {
         report.sinks = sinkCounters
         report.completeness.droppedByKernel = counts?.droppedByKernel ?? 0
         report.completeness.droppedByInterface = counts?.droppedByInterface ?? 0
+        report.completeness.droppedByBacklog = backlogStatistics.droppedByBacklog
         report.completeness.gaps = gaps
         report.completeness.lossAllowed = allowLoss
         var outputError = false

@@ -21,7 +21,7 @@ final class LiveMetrics {
         // Present from the first scrape, at 0.
         update(total: "flowaudit_packets_total", 0, help: "Packets captured and audited.")
         update(total: "flowaudit_bytes_total", 0, help: "Bytes on the wire of the packets audited.")
-        for cause in ["kernel", "interface"] {
+        for cause in ["kernel", "interface", "backlog"] {
             update(total: "flowaudit_dropped_packets_total", 0, labels: [("cause", cause)], help: "Packets lost before the audit, by cause.")
         }
     }
@@ -54,11 +54,13 @@ final class LiveMetrics {
         gauge.set(to: value)
     }
 
-    func update(auditor: Auditor, bytes: UInt64, statistics: LiveCaptureStatistics?, sinks: [SinkCounters], linkDown: Bool) {
+    func update(auditor: Auditor, bytes: UInt64, backlog: CaptureBacklog.Statistics, sinks: [SinkCounters], linkDown: Bool) {
         let decode = auditor.meter.statistics
         update(total: "flowaudit_packets_total", Int64(decode.packets), help: "Packets captured and audited.")
         update(total: "flowaudit_bytes_total", Int64(bytes), help: "Bytes on the wire of the packets audited.")
-        if let statistics {
+        update(total: "flowaudit_dropped_packets_total", Int64(backlog.droppedByBacklog), labels: [("cause", "backlog")],
+               help: "Packets lost before the audit, by cause.")
+        if let statistics = backlog.capture {
             update(total: "flowaudit_dropped_packets_total", Int64(statistics.droppedByKernel), labels: [("cause", "kernel")],
                    help: "Packets lost before the audit, by cause.")
             update(total: "flowaudit_dropped_packets_total", Int64(statistics.droppedByInterface), labels: [("cause", "interface")],
