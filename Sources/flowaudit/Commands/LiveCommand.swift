@@ -111,6 +111,11 @@ struct LiveCommand: ParsableCommand {
         discussion: "256 MiB by default, taken only as needed. A thread of its own reads the kernel's buffer and copies packets into this backlog, so a burst faster than the audit is absorbed instead of dropped by the kernel; beyond it the newest packets are dropped, counted, and the report says INCOMPLETE."))
     var backlogSize: Int = 256 << 20
 
+    @Option(name: .customLong("audit-nice"), help: ArgumentHelp(
+        "Scheduling niceness of the audit thread relative to the capture thread (0-19).",
+        discussion: "10 by default: when the cores are busy, the thread that empties the kernel's buffer runs first and the audit catches up from the backlog. 0 gives both the same priority."))
+    var auditNice: Int = 10
+
     // Unconditional: `--duration -5` reaches the check below instead of reading as an option.
     @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this long (90, 90s, 5m, 2h, 250ms).", valueName: "duration"),
             transform: DurationArgument.parse(option: "--duration"))
@@ -150,6 +155,7 @@ struct LiveCommand: ParsableCommand {
 
     func validate() throws {
         guard queueSize >= 1 else { throw ValidationError("--queue-size must be at least 1 (events per output).") }
+        guard (0...19).contains(auditNice) else { throw ValidationError("--audit-nice must be between 0 and 19.") }
         guard backlogSize >= 1 << 20 else { throw ValidationError("--backlog-size must be at least 1048576 (bytes; 1 MiB).") }
     }
 
@@ -269,6 +275,12 @@ struct LiveCommand: ParsableCommand {
         // From here the session belongs to the backlog's reader thread, which does nothing but
         // move packets from the kernel's buffer into the backlog; this thread audits them.
         let backlog = CaptureBacklog(session: session, capacity: backlogSize)
+        if auditNice > 0 {
+            // Linux nice values are per thread (who 0 is the calling thread): this lowers the audit
+            // (this thread) only, so that when the cores are contended the capture thread gets
+            // them first. A failure leaves both at the same priority, which is only slower.
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Int32(auditNice))
+        }
         var lastPacketTime: Int64?
         capture: while true {
             switch backlog.next(timeout: .milliseconds(100)) {
