@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Glibc
 import Packets
 import Synchronization
 
@@ -95,10 +96,10 @@ public final class CaptureBacklog: Sendable {
         self.state = Mutex(State())
         let reader = SessionReader(session: session)
         let thread = Thread { [self] in
+            Self.nameThisThread("capture")
             self.read(reader.session)
             self.readerDone.signal()
         }
-        thread.name = "capture"
         thread.start()
     }
 
@@ -144,6 +145,18 @@ public final class CaptureBacklog: Sendable {
     public func awaitReader() { readerDone.wait(); readerDone.signal() }
 
     // MARK: - The reader thread
+
+    /// Names the calling thread as `top -H`, `ps -L` and /proc/PID/task show it (Linux keeps a
+    /// thread's name in /proc/thread-self/comm; Glibc's pthread_setname_np is not visible to Swift).
+    private static func nameThisThread(_ name: String) {
+        // SAFETY: the path is a temporary C string for the call.
+        let descriptor = unsafe open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        var bytes = Array(name.utf8.prefix(15))
+        // SAFETY: writes `bytes.count` bytes of a live local array.
+        _ = unsafe write(descriptor, &bytes, bytes.count)
+    }
 
     private func read(_ session: LiveCaptureSession) {
         var batch = CaptureBatch()

@@ -202,6 +202,45 @@ extension LiveTests {
             #expect(result["capture"] as? [String: Int] == ["received": 0, "dropped_by_kernel": 0, "dropped_by_interface": 0, "dropped_by_backlog": 0, "peak_backlog_bytes": 0])
         }
 
+        @Test("the capture thread keeps its priority; the audit thread runs at --audit-nice", arguments: [nil, 0, 7] as [Int?])
+        func auditThreadNice(nice: Int?) throws {
+            let folder = try CLI.temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let events = folder.appendingPathComponent("events").path
+            let live = try RunningCommand.flowaudit(
+                ["live", "-i", LiveNamespace.hostInterface, "--site", "Captures/remotespark/site.yaml", "--events-output", events,
+                 "--format", "json", "--output", folder.appendingPathComponent("report.json").path]
+                    + (nice.map { ["--audit-nice", String($0)] } ?? []), folder: folder)
+            defer { live.ensureStopped() }
+            try #require(live.waitForFile(events), "flowaudit live did not start: \(live.stderr)")
+            // /proc/PID/task/TID/stat: "TID (COMM) STATE ..." with the nice value the 19th field.
+            func threads() -> [(name: String, tid: Int32, nice: Int)] {
+                let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(live.process.processIdentifier)/task")) ?? []
+                return tasks.compactMap { tid in
+                    guard let stat = try? String(contentsOfFile: "/proc/\(live.process.processIdentifier)/task/\(tid)/stat", encoding: .utf8),
+                          let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return nil }
+                    let fields = stat[stat.index(after: close)...].split(separator: " ")
+                    guard fields.count > 16, let niceValue = Int(fields[16]), let id = Int32(tid) else { return nil }
+                    return (String(stat[stat.index(after: open)..<close]), id, niceValue)
+                }
+            }
+            let expected = nice ?? 10
+            // The audit (the main thread) lowers its priority right after starting the capture thread.
+            try #require(eventually { threads().contains { $0.name == "capture" } }, "no capture thread: \(threads())")
+            try #require(eventually { threads().first { $0.tid == live.process.processIdentifier }?.nice == expected },
+                         "threads: \(threads())")
+            #expect(threads().first { $0.name == "capture" }?.nice == 0, "threads: \(threads())")
+            let (_, exited) = live.stop(with: SIGINT)
+            #expect(exited)
+        }
+
+        @Test("--audit-nice outside 0-19 is a usage error")
+        func auditNiceRange() throws {
+            let result = try CLI.run("flowaudit", ["live", "-i", "lo", "--site", "Captures/remotespark/site.yaml", "--audit-nice", "20"])
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("--audit-nice must be between 0 and 19"), "\(result.stderr)")
+        }
+
         @Test("--every prints the rule table so far while the capture runs")
         func everyPrintsTheRuleTable() throws {
             let system = "arksspr"
