@@ -20,11 +20,12 @@ enum AuditHTMLTemplate {
 <h1>flowaudit audit report</h1>
 <p class="meta">Site <code>{{site}}</code> · captures {{captureSpan}} · flowaudit {{toolVersion}}</p>
 </header>
-<section id="verdict" class="verdict {{verdictClass}}" aria-label="verdict">
+<section id="verdict" class="verdict {{verdictClass}}{{#incompleteLine}} incomplete-run{{/incompleteLine}}" aria-label="verdict">
 <p class="verdict-word">{{verdict}}</p>
 <p class="verdict-line">{{verdictLine}}</p>
 {{#incompleteLine}}
-<p class="incomplete"><strong>INCOMPLETE</strong> — {{incompleteLine}}</p>
+<p class="verdict-word incomplete-word">INCOMPLETE</p>
+<p class="incomplete">{{incompleteLine}}</p>
 {{/incompleteLine}}
 {{#gaps}}
 <p class="gap">gap: {{.}}</p>
@@ -109,6 +110,7 @@ enum AuditHTMLTemplate {
 <h2>Findings</h2>
 <p>One row per finding: rules missing, partial or blocked, unexpected traffic (got through, or refused attempts), advisories.</p>
 {{#noFindings}}<p class="none">No finding.</p>{{/noFindings}}
+{{^noFindings}}
 <div class="table-wrap">
 <table class="data findings">
 <thead><tr><th data-type="number">#</th><th>kind</th><th>finding</th><th>what</th><th>system</th><th data-type="number">flows</th><th>first, last seen</th><th>summary</th></tr></thead>
@@ -128,11 +130,13 @@ enum AuditHTMLTemplate {
 </tbody>
 </table>
 </div>
+{{/noFindings}}
 </section>
 <section id="groups">
 <h2>Unexpected traffic</h2>
 <p>Flows no rule allows, grouped by initiator, responder, service and VLAN: those that got through (<em>unexpected</em>) and those refused or never answered (<em>attempt</em>). Names are those the capture’s DNS answers, TLS server names and HTTP Host headers gave, or the site.</p>
 {{#noGroups}}<p class="none">No unexpected traffic.</p>{{/noGroups}}
+{{^noGroups}}
 <div class="table-wrap">
 <table class="data groups">
 <thead><tr><th>kind</th><th>initiator</th><th>responder</th><th>service</th><th data-type="number">flows</th><th data-type="number">bytes</th><th>first, last seen</th><th>states, refused by</th><th>nearest rule</th><th>evidence</th></tr></thead>
@@ -154,11 +158,13 @@ enum AuditHTMLTemplate {
 </tbody>
 </table>
 </div>
+{{/noGroups}}
 {{#unlistedLine}}<p class="unlisted">{{unlistedLine}}</p>{{/unlistedLine}}
 </section>
 <section id="advisories">
 <h2>Advisories</h2>
 {{#noAdvisories}}<p class="none">No advisory.</p>{{/noAdvisories}}
+{{^noAdvisories}}
 <div class="table-wrap">
 <table class="data advisories">
 <thead><tr><th>kind</th><th>message</th><th>reference</th><th data-type="number">flows</th><th>example</th></tr></thead>
@@ -175,6 +181,7 @@ enum AuditHTMLTemplate {
 </tbody>
 </table>
 </div>
+{{/noAdvisories}}
 </section>
 <section id="notes">
 <h2>Notes</h2>
@@ -246,6 +253,8 @@ a { color: #0550ae; }
 .verdict.no-scope { border-color: #9a6700; background: #fff8c5; }
 .verdict.no-scope .verdict-word { color: #7d4e00; }
 .incomplete { font-weight: 600; color: #7d4e00; }
+.verdict.incomplete-run { border-style: dashed; border-width: 3px; }
+.verdict-word.incomplete-word { color: #7d4e00; margin-top: 8px; }
 .counts { display: flex; flex-wrap: wrap; gap: 10px; list-style: none; padding: 0; margin: 8px 0; }
 .count { border: 1px solid var(--line); border-radius: 6px; padding: 6px 12px; min-width: 150px; }
 .count a { color: inherit; text-decoration: none; }

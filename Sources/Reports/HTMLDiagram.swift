@@ -237,8 +237,8 @@ struct HTMLDiagram {
         var label: String
     }
 
-    /// Each edge's path: parallel edges of one pair of roles are spread apart, each clipped at
-    /// the two boxes' borders; self-loops are arcs above their box.
+    /// Each edge's path: arrows of one pair of roles bow apart, each clipped at the two boxes'
+    /// borders; self-loops are arcs above their box.
     func drawnEdges() -> [DrawnEdge] {
         let index = Dictionary(nodes.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         // Edges of one unordered pair, in edge order.
@@ -266,37 +266,43 @@ struct HTMLDiagram {
             let group = pairs["\(min(a, b)) \(max(a, b))"] ?? [i]
             let k = Double(group.count)
             let slot = Double(group.firstIndex(of: i) ?? 0)
-            let spacing = group.count > 1 ? min(11.0, 2 * (Self.boxHeight / 2 - 6) / (k - 1)) : 0
-            let offset = (slot - (k - 1) / 2) * spacing
+            // Arrows of one pair bow apart (a quadratic curve whose middle lies `bow` off the
+            // straight line), so their lines and labels do not meet; a lone arrow is straight.
+            let bow = (slot - (k - 1) / 2) * 24
             // The normal of the pair's canonical direction (lower index to higher), so the two
             // directions of one pair fall on different sides.
             let (lo, hi) = (min(a, b), max(a, b))
             let dx0 = nodes[hi].x - nodes[lo].x, dy0 = nodes[hi].y - nodes[lo].y
             let length0 = max((dx0 * dx0 + dy0 * dy0).squareRoot(), 1)
             let normal = (x: -dy0 / length0, y: dx0 / length0)
-            let start = (x: nodes[a].x + normal.x * offset, y: nodes[a].y + normal.y * offset)
-            let end = (x: nodes[b].x + normal.x * offset, y: nodes[b].y + normal.y * offset)
-            let d = (x: end.x - start.x, y: end.y - start.y)
-            let t0 = Self.exit(from: start, direction: d, centre: (nodes[a].x, nodes[a].y), hw: hw, hh: hh)
-            let t1 = 1 - Self.exit(from: end, direction: (-d.x, -d.y), centre: (nodes[b].x, nodes[b].y), hw: hw, hh: hh)
-            let p = (x: start.x + d.x * t0, y: start.y + d.y * t0)
-            let q = (x: start.x + d.x * t1, y: start.y + d.y * t1)
+            let from = (x: nodes[a].x, y: nodes[a].y), to = (x: nodes[b].x, y: nodes[b].y)
+            let control = (x: (from.x + to.x) / 2 + normal.x * 2 * bow, y: (from.y + to.y) / 2 + normal.y * 2 * bow)
+            // Each end leaves its box on the way to the control point.
+            let d0 = (x: control.x - from.x, y: control.y - from.y), d1 = (x: control.x - to.x, y: control.y - to.y)
+            let t0 = Self.exit(from: from, direction: d0, centre: (from.x, from.y), hw: hw, hh: hh)
+            let t1 = Self.exit(from: to, direction: d1, centre: (to.x, to.y), hw: hw, hh: hh)
+            let p = (x: from.x + d0.x * t0, y: from.y + d0.y * t0)
+            let q = (x: to.x + d1.x * t1, y: to.y + d1.y * t1)
             // Labels of spokes alternate between two distances from the hub, so neighbouring
-            // spokes' labels do not meet; parallel edges' labels are staggered along the edge.
+            // spokes' labels do not meet.
             var at = 0.5
             if let hub, a == hub || b == hub, let position = ring.firstIndex(of: a == hub ? b : a) {
                 let outward = position % 2 == 0 ? 0.62 : 0.42
                 at = a == hub ? outward : 1 - outward
             }
-            at += (slot - (k - 1) / 2) * 0.16
-            at = min(max(at, 0.18), 0.82)
-            // The label runs along its edge, just above it.
-            var angle = atan2(q.y - p.y, q.x - p.x) * 180 / Double.pi
+            // The point of the curve at `at`, and its direction there.
+            let u = 1 - at
+            let lx = u * u * p.x + 2 * u * at * control.x + at * at * q.x
+            let ly = u * u * p.y + 2 * u * at * control.y + at * at * q.y
+            let tx = u * (control.x - p.x) + at * (q.x - control.x), ty = u * (control.y - p.y) + at * (q.y - control.y)
+            // The label runs along its edge, just above it, never upside down.
+            var angle = atan2(ty, tx) * 180 / Double.pi
             if angle > 90 { angle -= 180 } else if angle <= -90 { angle += 180 }
-            let lx = p.x + (q.x - p.x) * at, ly = p.y + (q.y - p.y) * at
             let up = (angle + 270) * Double.pi / 180
-            result.append(DrawnEdge(edge: edge, path: "M\(svgNumber(p.x)) \(svgNumber(p.y)) L\(svgNumber(q.x)) \(svgNumber(q.y))",
-                                    labelX: lx + 4 * cos(up), labelY: ly + 4 * sin(up), labelAngle: angle, label: label))
+            let path = bow == 0
+                ? "M\(svgNumber(p.x)) \(svgNumber(p.y)) L\(svgNumber(q.x)) \(svgNumber(q.y))"
+                : "M\(svgNumber(p.x)) \(svgNumber(p.y)) Q\(svgNumber(control.x)) \(svgNumber(control.y)) \(svgNumber(q.x)) \(svgNumber(q.y))"
+            result.append(DrawnEdge(edge: edge, path: path, labelX: lx + 4 * cos(up), labelY: ly + 4 * sin(up), labelAngle: angle, label: label))
         }
         return result
     }
@@ -310,7 +316,7 @@ struct HTMLDiagram {
         if d.x < -1e-9 { t = min(t, (centre.0 - hw - point.x) / d.x) }
         if d.y > 1e-9 { t = min(t, (centre.1 + hh - point.y) / d.y) }
         if d.y < -1e-9 { t = min(t, (centre.1 - hh - point.y) / d.y) }
-        return t.isFinite ? min(max(t, 0), 0.5) : 0
+        return t.isFinite ? min(max(t, 0), 1) : 0
     }
 
     /// `tcp/80, tcp/443`; more than two services are cut (`+2`), the tooltip has them all.

@@ -496,6 +496,79 @@ struct HTMLReportTests {
         #expect(check.stderr.isEmpty, "tidy: \(check.stderr)")
     }
 
+    // MARK: PASS, NO-SCOPE, INCOMPLETE
+
+    /// A one-rule policy (the app 10.1.0.10 must reach the license server 10.1.0.20 on
+    /// tcp/443) in `folder`; returns the site's path.
+    static func simplePolicy(in folder: URL) throws -> String {
+        let rules = """
+        system: demo
+        title: Demo
+        source: Demo requirements
+        roles:
+          app: { description: App server, monitored: true }
+          license: { description: License server }
+        rules:
+          - id: license
+            purpose: License check
+            from: app
+            to: license
+            services: [tcp/443]
+            required: true
+            ref: "Ports, row 1"
+        """
+        try rules.write(to: folder.appendingPathComponent("demo.yaml"), atomically: true, encoding: .utf8)
+        let site = folder.appendingPathComponent("site.yaml")
+        try "site: small\nrules: [demo.yaml]\nroles:\n  app: [10.1.0.10]\n  license: [10.1.0.20]\n"
+            .write(to: site, atomically: true, encoding: .utf8)
+        return site.path
+    }
+
+    @Test("PASS, NO-SCOPE and INCOMPLETE read as the text report says; empty tables say so; valid HTML",
+          arguments: ["PASS", "NO-SCOPE", "INCOMPLETE"])
+    func verdicts(expected: String) throws {
+        let folder = try CLI.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let site = try Self.simplePolicy(in: folder)
+        let c = Conversation()
+        let t: Int64 = 1_700_000_000 * 1_000_000_000
+        let client = expected == "NO-SCOPE" ? "10.9.0.1" : "10.1.0.10"
+        var bytes = FlowsCommandTests.pcap(c.tcpSession(client: Endpoint(client, 40000), server: Endpoint("10.1.0.20", 443), at: t,
+                                                        clientData: [Conversation.filler(count: 100)], serverData: [Conversation.filler(count: 300)]))
+        // Cut inside the last record: the audit sees the flow but the capture ends short.
+        if expected == "INCOMPLETE" { bytes.removeLast(5) }
+        let capture = try FlowsCommandTests.write(bytes, "capture.pcap", in: folder)
+        let page = folder.appendingPathComponent("report.html")
+        let result = try CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "html", "--output", page.path])
+        let text = try CLI.run("flowaudit", ["audit", capture, "--site", site, "--no-color"])
+        #expect(result.status == text.status && result.status == ["PASS": 0, "NO-SCOPE": 1, "INCOMPLETE": 3][expected], "stderr: \(result.stderr)")
+        let facts = try PageFacts(try String(contentsOf: page, encoding: .utf8))
+        let verdict = expected == "NO-SCOPE" ? "NO-SCOPE" : "PASS"
+        #expect(facts["verdict_word"] as? String == verdict)
+        #expect((facts["verdict_classes"] as? [String])?.contains(verdict.lowercased()) == true)
+        // The verdict line and the INCOMPLETE line are the text report's.
+        let html = try String(contentsOf: page, encoding: .utf8)
+        let lines = text.stdout.split(separator: "\n").map(String.init)
+        let verdictLine = try #require(lines.first { $0.hasPrefix("\(verdict): ") })
+        #expect(html.contains(verdictLine.replacingOccurrences(of: "'", with: "&#39;")), "\(verdictLine)")
+        let incomplete = facts.strings("incomplete")
+        if expected == "INCOMPLETE" {
+            // The text report's last line, under its verdict.
+            let line = try #require(lines.last { $0.hasPrefix("INCOMPLETE: ") })
+            #expect(incomplete == [line])
+            #expect(html.contains("<p class=\"verdict-word incomplete-word\">INCOMPLETE</p>"))
+        } else {
+            #expect(incomplete.isEmpty)
+        }
+        // Nothing in scope: the required rule is missing, and the scope itself is a finding.
+        #expect(facts.strings("findings") == (expected == "NO-SCOPE" ? ["missing", "no-scope"] : []))
+        #expect(facts.list("groups").isEmpty)
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/tidy") {
+            let check = try CLI.runProcess("/usr/bin/tidy", ["-errors", "-quiet", "--show-warnings", "yes", page.path])
+            #expect(check.status == 0 && check.stderr.isEmpty, "tidy: \(check.stderr)")
+        }
+    }
+
     // MARK: Hostile names
 
     /// A rule file and site whose text holds markup, and a capture whose DNS answer names the
