@@ -17,6 +17,11 @@ import Policy
 /// all, so the file works from an email attachment, and an injected script would not run even
 /// if some text were ever left unescaped.
 public enum AuditHTML {
+    /// Unexpected groups and refused attempts listed in the tables, each: a scan can make
+    /// 100,000 groups, which no one reads in a page (and a browser hardly shows); the counts
+    /// stay whole and the JSON report lists them all.
+    public static let listedGroups = 2000
+
     /// Renders the page. `outputPath` (nil for standard output) is where the page is written:
     /// links to rule files are relative to its folder.
     public static func render(_ report: AuditReport, policy: Policy, failOn: Set<FindingCategory>, exitStatus: Int32,
@@ -133,6 +138,8 @@ extension AuditHTML {
         var groups: [GroupRow]
         var noGroups: Bool
         var unlistedLine: String?
+        /// Set when the tables list fewer groups than the report has (``AuditHTML/listedGroups``).
+        var listingCut: String?
         var advisories: [AdvisoryRow]
         var noAdvisories: Bool
         var documentNotes: [NoteRow]
@@ -227,14 +234,19 @@ extension AuditHTML {
                     flows: "\(flows)", firstSeen: time(rule.firstSeen), lastSeen: time(rule.lastSeen),
                     summary: FindingText.ruleSummary(rule)))
             }
-            for (index, group) in report.unexpected.enumerated() {
+            let unexpected = report.unexpected.prefix(AuditHTML.listedGroups), attempts = report.attempts.prefix(AuditHTML.listedGroups)
+            var cut: [String] = []
+            if unexpected.count < report.unexpected.count { cut.append("the first \(unexpected.count) of \(report.unexpected.count) unexpected groups") }
+            if attempts.count < report.attempts.count { cut.append("the first \(attempts.count) of \(report.attempts.count) refused attempts") }
+            listingCut = cut.isEmpty ? nil : "These tables list \(cut.joined(separator: " and ")); the counts above are whole, and the JSON report (--format json) lists every group."
+            for (index, group) in unexpected.enumerated() {
                 findingRows.append(FindingRow(
                     category: "unexpected", finding: "unexpected", subject: FindingText.groupName(group),
                     subjectHref: "#unexpected-\(index + 1)", findingSystem: Self.systems(of: group),
                     flows: "\(group.flows)", firstSeen: time(group.firstSeen), lastSeen: time(group.lastSeen),
                     summary: FindingText.groupSummary(group, attempt: false)))
             }
-            for (index, group) in report.attempts.enumerated() {
+            for (index, group) in attempts.enumerated() {
                 findingRows.append(FindingRow(
                     category: "attempt", finding: "attempt", subject: FindingText.groupName(group),
                     subjectHref: "#attempt-\(index + 1)", findingSystem: Self.systems(of: group),
@@ -259,8 +271,8 @@ extension AuditHTML {
             findings = findingRows
             noFindings = findingRows.isEmpty
 
-            groups = report.unexpected.enumerated().map { GroupRow($1, anchor: "unexpected-\($0 + 1)", attempt: false) }
-                + report.attempts.enumerated().map { GroupRow($1, anchor: "attempt-\($0 + 1)", attempt: true) }
+            groups = unexpected.enumerated().map { GroupRow($1, anchor: "unexpected-\($0 + 1)", attempt: false) }
+                + attempts.enumerated().map { GroupRow($1, anchor: "attempt-\($0 + 1)", attempt: true) }
             noGroups = groups.isEmpty
             unlistedLine = report.unlistedUnexpectedFlows > 0
                 ? "… and \(report.unlistedUnexpectedFlows) more unexpected flows in groups beyond the listing limit (counted, not listed)"

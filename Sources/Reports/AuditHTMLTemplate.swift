@@ -110,6 +110,7 @@ enum AuditHTMLTemplate {
 <h2>Findings</h2>
 <p>One row per finding: rules missing, partial or blocked, unexpected traffic (got through, or refused attempts), advisories.</p>
 {{#noFindings}}<p class="none">No finding.</p>{{/noFindings}}
+{{#listingCut}}<p class="listing-cut">{{listingCut}}</p>{{/listingCut}}
 {{^noFindings}}
 <div class="table-wrap">
 <table class="data findings">
@@ -136,6 +137,7 @@ enum AuditHTMLTemplate {
 <h2>Unexpected traffic</h2>
 <p>Flows no rule allows, grouped by initiator, responder, service and VLAN: those that got through (<em>unexpected</em>) and those refused or never answered (<em>attempt</em>). Names are those the capture’s DNS answers, TLS server names and HTTP Host headers gave, or the site.</p>
 {{#noGroups}}<p class="none">No unexpected traffic.</p>{{/noGroups}}
+{{#listingCut}}<p class="listing-cut">{{listingCut}}</p>{{/listingCut}}
 {{^noGroups}}
 <div class="table-wrap">
 <table class="data groups">
@@ -252,7 +254,7 @@ a { color: #0550ae; }
 .verdict.pass .verdict-word { color: #116329; }
 .verdict.no-scope { border-color: #9a6700; background: #fff8c5; }
 .verdict.no-scope .verdict-word { color: #7d4e00; }
-.incomplete { font-weight: 600; color: #7d4e00; }
+.incomplete, .listing-cut { font-weight: 600; color: #7d4e00; }
 .verdict.incomplete-run { border-style: dashed; border-width: 3px; }
 .verdict-word.incomplete-word { color: #7d4e00; margin-top: 8px; }
 .counts { display: flex; flex-wrap: wrap; gap: 10px; list-style: none; padding: 0; margin: 8px 0; }

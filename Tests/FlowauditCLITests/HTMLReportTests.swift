@@ -569,6 +569,32 @@ struct HTMLReportTests {
         }
     }
 
+    @Test("a scan: the tables list the first groups, say how many the report has, and the counts stay whole")
+    func scan() throws {
+        let folder = try CLI.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let site = try Self.simplePolicy(in: folder)
+        let c = Conversation()
+        let t: Int64 = 1_700_000_000 * 1_000_000_000
+        let total = 2100
+        // One datagram to each of 2,100 ports: 2,100 groups of one flow.
+        let frames = TimedFrame.merge((0..<total).map { i in
+            c.udpStream(source: Endpoint("10.1.0.10", 40000), destination: Endpoint("10.1.0.30", UInt16(1000 + i)),
+                        at: t + Int64(i) * 1_000_000, payloads: [Conversation.filler(count: 20)])
+        })
+        let capture = try FlowsCommandTests.write(FlowsCommandTests.pcap(frames), "scan.pcap", in: folder)
+        let page = folder.appendingPathComponent("report.html")
+        let result = try CLI.run("flowaudit", ["audit", capture, "--site", site, "--format", "html", "--output", page.path])
+        #expect(result.status == 1, "stderr: \(result.stderr)")
+        let html = try String(contentsOf: page, encoding: .utf8)
+        let facts = try PageFacts(html)
+        #expect((facts["counts"] as? [String: String])?["unexpected"] == "\(total)")
+        let listed = facts.list("groups").count
+        #expect(listed > 0 && listed < total, "\(listed) group rows")
+        #expect(facts.strings("findings").filter { $0 == "unexpected" }.count == listed)
+        #expect(html.contains("These tables list the first \(listed) of \(total) unexpected groups"))
+    }
+
     // MARK: Hostile names
 
     /// A rule file and site whose text holds markup, and a capture whose DNS answer names the
