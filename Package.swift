@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/CoreOffice/XMLCoder", from: "0.18.2"),
         // CSV of findings (audit --format csv): RFC 4180 quoting.
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        // The HTML report (audit --format html): a Mustache template, HTML-escaped by default.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(
@@ -52,7 +54,7 @@ let package = Package(
             dependencies: ["Packets", "Flows", "Policy", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        // Renderers (text, JSON, JUnit XML, SARIF, CSV, JSON Lines), report comparison, and the
+        // Renderers (text, JSON, JUnit XML, SARIF, CSV, HTML, JSON Lines), report comparison, and the
         // live event sinks (files, syslog over UDP, TCP and TLS) with their queue.
         .target(
             name: "Reports",
@@ -60,6 +62,8 @@ let package = Package(
                 "Packets", "Flows", "Policy", "Audit",
                 .product(name: "XMLCoder", package: "XMLCoder"),
                 .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

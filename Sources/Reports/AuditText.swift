@@ -95,8 +95,17 @@ public enum AuditText {
         out += "\n"
         let counts = report.counts
         let summary = FindingCategory.allCases.filter { $0 != .noScope }.map { "\(counts[$0, default: 0]) \($0.rawValue)" }.joined(separator: ", ")
-        let failing = FindingCategory.allCases.filter { failOn.contains($0) && counts[$0, default: 0] > 0 }
         out += "\nresult: \(summary)\n"
+        out += verdictLine(report, failOn: failOn, exitStatus: exitStatus, paint: paint)
+        out += CompletenessText.verdictLine(report, exitStatus: exitStatus, paint: paint)
+        return out
+    }
+
+    /// The verdict line: `FAIL: 2 unexpected, 1 blocked (exit 1: --fail-on unexpected,blocked)`,
+    /// with its words for PASS and NO-SCOPE (the HTML report shows the same line).
+    static func verdictLine(_ report: AuditReport, failOn: Set<FindingCategory>, exitStatus: Int32, paint: Paint) -> String {
+        let counts = report.counts
+        let failing = FindingCategory.allCases.filter { failOn.contains($0) && counts[$0, default: 0] > 0 }
         // The verdict follows from the findings; --fail-on decides only the exit status.
         let exitText = failing.isEmpty
             ? "exit \(exitStatus): nothing in --fail-on \(failOn.isEmpty ? "none" : FindingCategory.allCases.filter { failOn.contains($0) }.map(\.rawValue).joined(separator: ","))"
@@ -104,23 +113,21 @@ public enum AuditText {
         switch report.verdict {
         case .noScope:
             let other = report.outOfScopeFlows + report.linkControl.totalFlows
-            out += paint.red("NO-SCOPE") + ": "
+            return paint.red("NO-SCOPE") + ": "
                 + (other > 0 ? "the capture has \(other) flow\(other == 1 ? "" : "s"), but none touches a monitored host of the site"
                              : "the capture has no flow at all")
                 + ": nothing was audited. Check the site's addresses and where and when the capture was taken (\(exitText))\n"
         case .fail:
             let what = [(counts[.unexpected] ?? 0, "unexpected"), (counts[.missing] ?? 0, "missing or partial"),
                         (counts[.blocked] ?? 0, "blocked")].filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }
-            out += paint.red("FAIL") + ": \(what.joined(separator: ", ")) (\(exitText))\n"
+            return paint.red("FAIL") + ": \(what.joined(separator: ", ")) (\(exitText))\n"
         case .pass:
             var notes: [String] = []
             if let n = counts[.attempt], n > 0 { notes.append("\(n) unexpected attempt\(n == 1 ? "" : "s") refused") }
             if let n = counts[.advisory], n > 0 { notes.append("\(n) advisor\(n == 1 ? "y" : "ies")") }
-            out += paint.green("PASS") + ": no unexpected traffic got through, every required rule observed"
+            return paint.green("PASS") + ": no unexpected traffic got through, every required rule observed"
                 + (notes.isEmpty ? "" : "; \(notes.joined(separator: ", "))") + " (\(exitText))\n"
         }
-        out += CompletenessText.verdictLine(report, exitStatus: exitStatus, paint: paint)
-        return out
     }
 
     static func service(_ e: FlowEvidence) -> String {

@@ -8,7 +8,7 @@ import Reports
 
 /// Report formats of `flowaudit audit` and `flowaudit live`.
 enum AuditFormat: String, CaseIterable, ExpressibleByArgument {
-    case text, json, junit, sarif, csv
+    case text, json, junit, sarif, csv, html
 }
 
 extension FindingCategory: ExpressibleByArgument {}
@@ -23,7 +23,7 @@ struct AuditOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp(
         "Report format.",
-        discussion: "text; json (the full report); junit (JUnit XML for CI servers); sarif (SARIF 2.1.0, findings at their rule's line); csv (one row per finding)."))
+        discussion: "text; json (the full report); junit (JUnit XML for CI servers); sarif (SARIF 2.1.0, findings at their rule's line); csv (one row per finding); html (one self-contained page for people: verdict, a diagram per system, tables)."))
     var format: AuditFormat = .text
 
     @Option(help: "Write the report to this file instead of standard output.")
@@ -100,6 +100,11 @@ struct AuditOptions: ParsableArguments {
             out.write(AuditSARIF.render(report, policy: auditor.policy.policy, failOn: categories, exitStatus: status))
         case .csv:
             out.write(AuditCSV.render(report))
+        case .html:
+            let names = auditor.names
+            out.write(AuditHTML.render(report, policy: auditor.policy.policy, failOn: categories, exitStatus: status,
+                                       outputPath: output == "-" ? nil : output,
+                                       names: { address in names.allBindings(of: address).map(\.name) }))
         case .text:
             let names = auditor.names
             out.write(AuditText.render(report, failOn: categories, exitStatus: status, colour: out.isTerminal && !noColour && !Self.noColorRequested,
