@@ -13,11 +13,12 @@ import Policy
 /// in its lifetime, and the later fragments of a datagram whose first fragment was written.
 /// Frames are written whole, as captured.
 public struct PacketExtraction {
-    /// A flow of a finding: its first and last packet times, and the finding it belongs to.
+    /// A flow of findings: its first and last packet times, and the findings it belongs to (a
+    /// flow two rules allow is evidence for both).
     struct Window {
         var first: Int64
         var last: Int64
-        var target: Int
+        var targets: [Int]
     }
 
     var windows: [FlowKey: [Window]] = [:]
@@ -69,13 +70,14 @@ public struct PacketExtraction {
         return tunnel?.kind == group.example.tunnel?.kind && tunnel?.id == group.example.tunnel?.id
     }
 
-    /// Meters `paths` again and keeps each flow that `target` assigns to one of `targets`
-    /// findings (an index below `targets`, or nil for none).
+    /// Meters `paths` again and keeps each flow that `target` assigns to some of the `targets`
+    /// findings (indices below `targets`; none for a flow of no finding).
     public init(paths: [String], meter configuration: FlowMeterConfiguration, policy: CompiledPolicy,
-                reading: CaptureRun.Reading, targets: Int, target: @escaping (borrowing Flow) -> Int?) {
+                reading: CaptureRun.Reading, targets: Int, target: @escaping (borrowing Flow) -> [Int]) {
         var kept: [(FlowKey, Window)] = []
         var meter = FlowMeter(configuration: configuration) { flow in
-            if let index = target(flow) { kept.append((flow.key, Window(first: flow.firstTimestamp, last: flow.lastTimestamp, target: index))) }
+            let indices = target(flow)
+            if !indices.isEmpty { kept.append((flow.key, Window(first: flow.firstTimestamp, last: flow.lastTimestamp, targets: indices))) }
         }
         meter.orientationHint = { a, portA, b, portB, protocolNumber in
             policy.orientationHint(a: a, portA: portA, b: b, portB: portB, ipProtocol: protocolNumber)
@@ -85,15 +87,42 @@ public struct PacketExtraction {
         keys = Array(repeating: [], count: targets)
         for (key, window) in kept {
             windows[key, default: []].append(window)
-            flows[window.target] += 1
-            if !keys[window.target].contains(key) { keys[window.target].append(key) }
+            for index in window.targets where flows.indices.contains(index) {
+                flows[index] += 1
+                if !keys[index].contains(key) { keys[index].append(key) }
+            }
         }
     }
 
-    /// The finding a packet of flow `key` at `time` belongs to.
-    func target(_ key: FlowKey, at time: Int64) -> Int? {
+    /// The findings a packet of flow `key` at `time` belongs to.
+    func target(_ key: FlowKey, at time: Int64) -> [Int]? {
         guard let list = windows[key] else { return nil }
-        return list.first { $0.first <= time && time <= $0.last }?.target
+        return list.first { $0.first <= time && time <= $0.last }?.targets
+    }
+
+    /// A capture filter (BPF, for tcpdump and Wireshark) that selects a group's packets in both
+    /// directions: from the initiator to the responder's service port and back. Narrower than
+    /// the report's `filter` (`tcp port 443` matches either end's port, so also the reverse
+    /// flows of an allowed rule); the ICMP errors that refused a flow are not selected. A group
+    /// carried in a tunnel gets the report's filter (BPF sees the outer headers).
+    public static func exactFilter(_ g: UnexpectedGroup) -> String {
+        guard g.example.tunnel == nil else { return g.filter }
+        let i = g.initiator, r = g.responder
+        var text: String
+        switch g.protocolNumber {
+        case IPProtocolNumber.tcp, IPProtocolNumber.udp:
+            if let port = g.port {
+                text = "\(g.protocolName) and ((src host \(i) and dst host \(r) and dst port \(port)) or "
+                    + "(src host \(r) and dst host \(i) and src port \(port)))"
+            } else {
+                text = "\(g.protocolName) and host \(i) and host \(r)"
+            }
+        case IPProtocolNumber.icmp: text = "icmp and host \(i) and host \(r)"
+        case IPProtocolNumber.icmpv6: text = "icmp6 and host \(i) and host \(r)"
+        default: text = "\(i.isIPv4 ? "ip" : "ip6") proto \(g.protocolNumber) and host \(i) and host \(r)"
+        }
+        if let vlan = g.vlan { text = "vlan \(vlan) and " + text }
+        return text
     }
 
     /// A capture filter (BPF, for tcpdump and Wireshark) that selects the packets of flows with
@@ -127,7 +156,7 @@ public struct PacketExtraction {
 
     /// Whether the packet decoded into `packet` belongs to a kept flow; `fragments` remembers
     /// first fragments that did, for the later fragments of their datagram.
-    func selects(_ packet: inout DecodedPacket, frame: Span<UInt8>, time: Int64, fragments: inout [FragmentKey: Int]) -> Int? {
+    func selects(_ packet: inout DecodedPacket, frame: Span<UInt8>, time: Int64, fragments: inout [FragmentKey: [Int]]) -> [Int]? {
         var depth = 0
         while true {
             if let found = matchesOne(packet, time: time, fragments: &fragments) { return found }
@@ -137,7 +166,7 @@ public struct PacketExtraction {
         }
     }
 
-    func matchesOne(_ packet: DecodedPacket, time: Int64, fragments: inout [FragmentKey: Int]) -> Int? {
+    func matchesOne(_ packet: DecodedPacket, time: Int64, fragments: inout [FragmentKey: [Int]]) -> [Int]? {
         if packet.icmpKind == .error {
             let quoted = FlowKey.make(source: packet.quotedSource, sourcePort: packet.quotedSourcePort,
                                       destination: packet.quotedDestination, destinationPort: packet.quotedDestinationPort,
@@ -225,7 +254,7 @@ public struct PacketExtraction {
     public func write(paths: [String], to outputs: [String], reading: CaptureRun.Reading) throws(Failure) -> [Written] {
         var files = outputs.map(Output.init(path:))
         var decoded = DecodedPacket()
-        var fragments: [FragmentKey: Int] = [:]
+        var fragments: [FragmentKey: [Int]] = [:]
         for path in paths {
             let reader: CaptureFileReader
             do {
@@ -239,13 +268,14 @@ public struct PacketExtraction {
                     for record in batch {
                         let frame = bytes.extracting(record.dataRange)
                         guard PacketDecoder.decode(frame, linkType: record.linkType, wireLength: record.originalLength, into: &decoded) == .ok,
-                              let index = selects(&decoded, frame: frame, time: record.timestamp, fragments: &fragments),
-                              files.indices.contains(index) else { continue }
+                              let indices = selects(&decoded, frame: frame, time: record.timestamp, fragments: &fragments) else { continue }
                         var data: [UInt8] = []
                         data.reserveCapacity(frame.count)
                         for offset in 0..<frame.count { data.append(frame[offset]) }
-                        files[index].append(data, record: record)
-                        if files[index].pending > 4 << 20 { full = true }
+                        for index in indices where files.indices.contains(index) {
+                            files[index].append(data, record: record)
+                            if files[index].pending > 4 << 20 { full = true }
+                        }
                     }
                 }) {
                     if full {
@@ -279,7 +309,8 @@ public struct ExtractableFinding {
     public var kind: Kind
     /// `initiator -> responder service`, or the rule's id and purpose.
     public var title: String
-    /// The report's capture filter for the group (nil for a rule: built from its flows).
+    /// The group's capture filter (``PacketExtraction/exactFilter(_:)``; nil for a rule: built
+    /// from its flows).
     public var filter: String?
     /// True for a flow of the finding.
     public var matches: (borrowing Flow) -> Bool
@@ -299,7 +330,7 @@ public struct ExtractableFinding {
                 out.append(ExtractableFinding(
                     id: group.findingID(attempt: attempt), kind: attempt ? .attempt : .unexpected,
                     title: "\(group.initiator) -> \(group.responder) \(group.service)" + (group.vlan.map { " vlan \($0)" } ?? ""),
-                    filter: group.filter, matches: { PacketExtraction.belongs($0, to: group, attempt: attempt) }))
+                    filter: PacketExtraction.exactFilter(group), matches: { PacketExtraction.belongs($0, to: group, attempt: attempt) }))
             }
         }
         for rule in report.rules where rule.attemptedFlows > 0 && (!blockedOnly || rule.status == .blocked) {

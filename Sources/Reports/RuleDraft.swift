@@ -7,8 +7,8 @@ import Policy
 /// A draft rule file from observed traffic (`flowaudit learn`, docs/rules.md "Drafting a rule
 /// file from traffic"): a starting point for a vendor's model, never a replacement for it.
 ///
-/// Every flow that touches a host holding one of the site's roles, and got through (completed,
-/// or a connectionless flow sent without reply), becomes evidence for one draft rule: the
+/// Every flow in scope (an end holds a monitored role of the site) that got through (completed,
+/// or a connectionless flow sent without reply) becomes evidence for one draft rule: the
 /// initiator's roles (or, for a host holding none, a role of its own named after its address)
 /// to the responder's, on the protocol and the responder's port (the client's ephemeral port
 /// is never a service). Responder ports of 49152 and above seen on two or more ports between
@@ -101,7 +101,9 @@ public struct RuleDraft {
         let tunnelID = flow.tunnel?.id
         let initiatorSet = policy.roles(for: flow.initiator, names: names(flow.initiator), vlan: vlan, tunnelID: tunnelID)
         let responderSet = policy.roles(for: flow.responder, names: names(flow.responder), vlan: vlan, tunnelID: tunnelID)
-        guard !initiatorSet.isEmpty || !responderSet.isEmpty else { flowsIgnored += 1; return }
+        // In scope only (an end holds a monitored role): the model is the product's, and a rule
+        // between two unmonitored roles could never be exercised by an audit.
+        guard policy.isInScope(initiatorRoles: initiatorSet, responderRoles: responderSet) else { flowsIgnored += 1; return }
         let service: Int
         if flow.hasPorts {
             service = Int(flow.responderPort)
@@ -205,7 +207,7 @@ public struct RuleDraft {
             + "# A starting point for the vendor's model, never a replacement: every rule below is what the\n"
             + "# capture showed, not what the vendor's document allows. Check each against the document, set\n"
             + "# `required` and `ref` from it, and delete what the product must not do.\n"
-            + "# \(flowsUsed) flows drafted; \(flowsIgnored) left out (link control, no site role at either end, or refused).\n"
+            + "# \(flowsUsed) flows drafted; \(flowsIgnored) left out (link control, out of scope: no monitored role at either end, or refused).\n"
         out += "system: \(system)\n"
         out += "title: \(Self.quote("Draft learned from traffic (" + captures.joined(separator: ", ") + ")"))\n"
         out += "source: \(Self.quote("flowaudit learn over " + captures.joined(separator: ", ") + "; not a vendor document"))\n"

@@ -94,7 +94,9 @@ enum Extraction {
                         timeouts: TimeoutOptions) throws -> (files: [PacketExtraction.Written], flows: [Int], filters: [String]) {
         let extraction = PacketExtraction(paths: paths, meter: timeouts.auditConfiguration.meter, policy: policy,
                                           reading: timeouts.reading, targets: findings.count) { flow in
-            findings.firstIndex { $0.matches(flow) }
+            var indices: [Int] = []
+            for index in findings.indices where findings[index].matches(flow) { indices.append(index) }
+            return indices
         }
         do {
             let files = try extraction.write(paths: paths, to: outputs, reading: timeouts.reading)

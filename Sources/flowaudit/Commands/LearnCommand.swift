@@ -12,7 +12,7 @@ struct LearnCommand: ParsableCommand {
         discussion: """
             A starting point for a vendor's model, never a replacement: the draft allows what the \
             capture showed, not what the vendor's document allows. Every flow that got through and \
-            touches a host holding one of the site's roles becomes evidence for a rule from the \
+            touches a host holding a monitored role of the site becomes evidence for a rule from the \
             initiator's roles to the responder's on the responder's port (a host with no role gets \
             a role of its own); ephemeral responder ports (49152 and above, two or more between \
             the same roles) collapse into one range; each rule is commented with the basis of its \
@@ -62,9 +62,24 @@ struct LearnCommand: ParsableCommand {
         let names = auditor.names
         // Second pass: the flows, oriented as the audit orients them.
         var draft = RuleDraft(policy: policy)
+        // The server name a flow's client claims (SNI, HTTP Host) names its responder, as in the audit.
+        var claimed: [UInt64: String] = [:]
         var meter = FlowMeter(configuration: timeouts.auditConfiguration.meter) { flow in
-            let first = flow.firstTimestamp, last = flow.lastTimestamp
-            draft.add(flow) { names.names(of: $0, from: first, to: last) }
+            let first = flow.firstTimestamp, last = flow.lastTimestamp, responder = flow.responder
+            let claim = claimed.removeValue(forKey: flow.id)
+            draft.add(flow) { address in
+                var list = names.names(of: address, from: first, to: last)
+                if address == responder, let claim, !list.contains(claim) { list.append(claim) }
+                return list
+            }
+        }
+        meter.payloadInspector = { flow, fromInitiator, packet, frame in
+            guard packet.ipProtocol == IPProtocolNumber.tcp, fromInitiator else { return }
+            let id = flow.id
+            guard claimed[id] == nil else { return }
+            let start = packet.payloadOffset
+            let payload = frame.extracting(start..<(start + packet.payloadCapturedLength))
+            if let name = ClaimedName.of(tcpPayload: payload, fromInitiator: fromInitiator) { claimed[id] = name }
         }
         meter.orientationHint = { a, portA, b, portB, protocolNumber in
             policy.orientationHint(a: a, portA: portA, b: b, portB: portB, ipProtocol: protocolNumber)
