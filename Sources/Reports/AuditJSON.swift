@@ -46,8 +46,8 @@ public enum AuditJSON {
             + "\"fragments\":" + InputSummaryJSON.fragmentsObject(report.decode.fragments) + ","
             + "\"names\":{\"addresses\":\(report.namesLearned),\"dropped_bindings\":\(n.droppedBindings),"
             + "\"dns_messages_cut\":\(n.dnsMessagesCut),\"dns_address_records_cut\":\(n.dnsAddressRecordsCut),"
-            + "\"dns_aliases_cut\":\(n.dnsAliasesCut),\"dns_chains_cut\":\(n.dnsChainsCut),\"dns_names_cut\":\(n.dnsNamesCut),"
-            + "\"named_addresses\":" + strings(report.namedAddresses.map(\.description)) + "}}")
+            + "\"dns_aliases_cut\":\(n.dnsAliasesCut),\"dns_chains_cut\":\(n.dnsChainsCut),\"dns_names_cut\":\(n.dnsNamesCut)}}")
+        f.append("\"named_addresses\":" + strings(report.namedAddresses.map(\.description)))
         f.append("\"malformed_messages\":{" + report.malformedMessages.sorted { $0.key < $1.key }.map { "\(Format.json($0.key)):\($0.value)" }.joined(separator: ",") + "}")
         if let capture = report.capture {
             f.append("\"capture\":{\"received\":\(capture.received),\"dropped_by_kernel\":\(capture.droppedByKernel),\"dropped_by_interface\":\(capture.droppedByInterface),"

@@ -84,10 +84,12 @@ public struct ReportMerge {
         let summaries = shifted.compactMap { $0["summary"] }
         func sum(_ key: String) -> JSONValue { Self.sumNumbers(summaries.compactMap { $0[key] }) }
         let inScope = summaries.reduce(Int64(0)) { $0 &+ ($1["in_scope_flows"]?.int64 ?? 0) }
-        let tables = Self.mergeTables(shifted.compactMap { $0["tables"] })
-        let namedAddresses = tables["names"]?["named_addresses"]?.array
+        // The name table is one table across the shards: an address named in two shards counts once.
+        let namedAddresses = Self.uniteAddresses(shifted.map { $0["named_addresses"]?.array })
+        var tables = Self.mergeTables(shifted.compactMap { $0["tables"] })
         let namesLearned: JSONValue = namedAddresses.map { JSONValue.int($0.count) }
             ?? JSONValue.int(summaries.map { $0["addresses_with_names"]?.int64 ?? 0 }.max() ?? 0)
+        if let names = tables["names"], namedAddresses != nil { tables = tables.setting("names", names.setting("addresses", namesLearned)) }
 
         // Counts, verdict and exit status, as the audit derives them.
         let statuses = rules.compactMap { $0["status"]?.string }
@@ -141,6 +143,7 @@ public struct ReportMerge {
                 let peak = parts.map { $0["peak_open_flows"]?.int64 ?? 0 }.max() ?? 0
                 out.append((key, Self.sumNumbers(parts).setting("peak_open_flows", JSONValue.int(peak))))
             case "tables": out.append((key, tables))
+            case "named_addresses": out.append((key, .array(namedAddresses ?? [])))
             case "malformed_messages", "capture":
                 out.append((key, Self.sumNumbers(shifted.compactMap { $0[key] })))
             case "completeness": out.append((key, completeness))
@@ -239,22 +242,21 @@ public struct ReportMerge {
             let peak = parts.map { $0["fragments"]?["peak_entries"]?.int64 ?? 0 }.max() ?? 0
             result = result.setting("fragments", (result["fragments"] ?? .object([])).setting("peak_entries", JSONValue.int(peak)))
         }
-        // The name table is one table across the shards: an address named in two shards counts once.
-        if parts.allSatisfy({ $0["names"]?["named_addresses"]?.array != nil }) {
-            var seen: Set<String> = []
-            var addresses: [IPAddress] = []
-            for part in parts {
-                for text in part["names"]?["named_addresses"]?.array?.compactMap(\.string) ?? [] where seen.insert(text).inserted {
-                    if let address = IPAddress(text) { addresses.append(address) }
-                }
-            }
-            addresses.sort()
-            var names = result["names"] ?? .object([])
-            names = names.setting("addresses", JSONValue.int(addresses.count))
-            names = names.setting("named_addresses", .array(addresses.map { .string($0.description) }))
-            result = result.setting("names", names)
-        }
         return result
+    }
+
+    /// The union of the reports' `named_addresses`, in address order; nil when a report has none
+    /// (made before the list was written).
+    static func uniteAddresses(_ lists: [[JSONValue]?]) -> [JSONValue]? {
+        var seen: Set<String> = []
+        var addresses: [IPAddress] = []
+        for list in lists {
+            guard let list else { return nil }
+            for text in list.compactMap(\.string) where seen.insert(text).inserted {
+                if let address = IPAddress(text) { addresses.append(address) }
+            }
+        }
+        return addresses.sorted().map { .string($0.description) }
     }
 
     static func mergeCompleteness(_ parts: [JSONValue]) -> JSONValue {
