@@ -289,6 +289,10 @@ public struct AuditReport: Sendable {
     public var namesLearned: Int
     /// What the name table and the per-response DNS limits left out.
     public var nameTable = NameTableStatistics()
+    /// The addresses the name table holds names for (``namesLearned`` of them), in address
+    /// order: what `flowaudit merge` unites across shards, since one address named in two
+    /// shards counts once.
+    public var namedAddresses: [IPAddress] = []
     /// Application-layer messages that could not be parsed, by reason key.
     public var malformedMessages: [String: Int]
     /// Link control traffic, counted apart (or audited, when the site asks).

@@ -440,7 +440,7 @@ public final class Auditor {
         let (completedGroups, attemptGroups) = groups.report()
         var decode = meter.statistics
         decode.peakActiveFlows = meter.statistics.peakActiveFlows
-        return AuditReport(
+        var report = AuditReport(
             toolVersion: toolVersion, commandLine: commandLine, site: policy.policy.site?.file,
             systems: policy.policy.ruleSets.map { (system: $0.system, title: $0.title, file: $0.file) },
             inputs: inputs, policyFiles: policyFiles, policyWarnings: policyWarnings,
@@ -451,6 +451,8 @@ public final class Auditor {
             inScopeFlows: inScopeFlows, outOfScopeFlows: outOfScopeFlows, outOfScopePackets: outOfScopePackets,
             oneSidedFlows: oneSidedFlows, unlistedUnexpectedFlows: groups.unlistedFlows, namesLearned: names.bindings.count, nameTable: names.statistics, malformedMessages: malformed,
             linkControl: linkControlCounts(), decode: decode, capture: capture)
+        report.namedAddresses = names.bindings.keys.sorted()
+        return report
     }
 
     func linkControlCounts() -> LinkControlCounts {

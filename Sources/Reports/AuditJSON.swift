@@ -28,8 +28,8 @@ public enum AuditJSON {
             + ",\"unlisted_unexpected_flows\":\(report.unlistedUnexpectedFlows)"
             + ",\"addresses_with_names\":\(report.namesLearned)}")
         f.append("\"rules\":[" + report.rules.map(rule).joined(separator: ",") + "]")
-        f.append("\"unexpected\":[" + report.unexpected.map(group).joined(separator: ",") + "]")
-        f.append("\"attempts\":[" + report.attempts.map(group).joined(separator: ",") + "]")
+        f.append("\"unexpected\":[" + report.unexpected.map { group($0, attempt: false) }.joined(separator: ",") + "]")
+        f.append("\"attempts\":[" + report.attempts.map { group($0, attempt: true) }.joined(separator: ",") + "]")
         f.append("\"advisories\":[" + report.advisories.map {
             "{\"kind\":\(Format.json($0.kind.rawValue)),\"message\":\(Format.json($0.message)),\"reference\":\($0.reference.map(Format.json) ?? "null"),"
                 + "\"flows\":\($0.flows),\"example\":\(evidence($0.example))}"
@@ -47,6 +47,7 @@ public enum AuditJSON {
             + "\"names\":{\"addresses\":\(report.namesLearned),\"dropped_bindings\":\(n.droppedBindings),"
             + "\"dns_messages_cut\":\(n.dnsMessagesCut),\"dns_address_records_cut\":\(n.dnsAddressRecordsCut),"
             + "\"dns_aliases_cut\":\(n.dnsAliasesCut),\"dns_chains_cut\":\(n.dnsChainsCut),\"dns_names_cut\":\(n.dnsNamesCut)}}")
+        f.append("\"named_addresses\":" + strings(report.namedAddresses.map(\.description)))
         f.append("\"malformed_messages\":{" + report.malformedMessages.sorted { $0.key < $1.key }.map { "\(Format.json($0.key)):\($0.value)" }.joined(separator: ",") + "}")
         if let capture = report.capture {
             f.append("\"capture\":{\"received\":\(capture.received),\"dropped_by_kernel\":\(capture.droppedByKernel),\"dropped_by_interface\":\(capture.droppedByInterface),"
@@ -106,8 +107,9 @@ public enum AuditJSON {
         return "{" + f.joined(separator: ",") + "}"
     }
 
-    static func group(_ g: UnexpectedGroup) -> String {
+    static func group(_ g: UnexpectedGroup, attempt: Bool) -> String {
         var o = JSONObject(capacity: 1024)
+        o.string("id", g.findingID(attempt: attempt))
         o.string("initiator", g.initiator.description)
         o.strings("initiator_names", g.initiatorNames)
         o.strings("initiator_roles", g.initiatorRoles)

@@ -63,12 +63,12 @@ public enum AuditText {
             }
         }
         out += "\n" + paint.bold("Unexpected flows (completed): \(report.unexpected.count)") + "\n"
-        for group in report.unexpected { out += groupText(group, host: host, paint: paint) }
+        for group in report.unexpected { out += groupText(group, attempt: false, host: host, paint: paint) }
         if report.unlistedUnexpectedFlows > 0 {
             out += "  ... and \(report.unlistedUnexpectedFlows) more unexpected flows in groups beyond the listing limit\n"
         }
         out += "\n" + paint.bold("Unexpected attempts (refused, or a TCP handshake nobody answered): \(report.attempts.count)") + "\n"
-        for group in report.attempts { out += groupText(group, host: host, paint: paint) }
+        for group in report.attempts { out += groupText(group, attempt: true, host: host, paint: paint) }
         out += "\n" + paint.bold("Advisories: \(report.advisories.count)") + "\n"
         for advisory in report.advisories {
             out += "  " + paint.yellow(advisory.kind.rawValue) + "  \(advisory.message)"
@@ -134,12 +134,13 @@ public enum AuditText {
         e.responderPort.map { "\(e.protocolName)/\($0)" } ?? e.protocolName
     }
 
-    static func groupText(_ g: UnexpectedGroup, host: (IPAddress, [String]) -> String, paint: Paint) -> String {
+    static func groupText(_ g: UnexpectedGroup, attempt: Bool, host: (IPAddress, [String]) -> String, paint: Paint) -> String {
         var out = "  \(host(g.initiator, g.initiatorNames)) -> \(host(g.responder, g.responderNames)) \(g.service)"
             + (g.vlan.map { " vlan \($0)" } ?? "")
         out += "  \(g.flows) flow\(g.flows == 1 ? "" : "s"), \(g.packets) packets, \(g.bytes) bytes, "
             + "\(Format.timestamp(g.firstSeen)) to \(Format.timestamp(g.lastSeen))\n"
         let states = g.states.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        out += "      finding: \(g.findingID(attempt: attempt))\n"
         out += "      states: \(states)"
         if let refusal = g.example.refusal, g.example.state != "established" { out += "; \(refusal)" }
         out += "\n"

@@ -20,6 +20,9 @@ struct FlowAudit: ParsableCommand {
             LintCommand.self,
             ExplainCommand.self,
             DiffCommand.self,
+            MergeCommand.self,
+            ExtractCommand.self,
+            LearnCommand.self,
         ]
     )
 }

@@ -162,6 +162,22 @@ struct AuditCommand: ParsableCommand {
     @Flag(name: .customLong("allow-loss"), help: "Report captures cut short or unreadable from some record on, but keep them out of the exit status (no exit 3).")
     var allowLoss = false
 
+    @Option(name: .customLong("extract"), help: ArgumentHelp(
+        "Write the packets of each unexpected group, refused unexpected attempt and blocked rule to a file of its own in this folder.",
+        discussion: "Files are named by finding id (U-….pcap, A-….pcap, blocked-SYSTEM_RULE.pcap), as flowaudit extract writes them; each file's capture filter is printed on standard error.",
+        valueName: "dir"))
+    var extract: String?
+
+    func validate() throws {
+        if let extract {
+            let type = (try? FileManager.default.attributesOfItem(atPath: extract))?[.type] as? FileAttributeType
+            guard type == .typeDirectory, FileManager.default.isWritableFile(atPath: extract) else {
+                throw ValidationError("--extract \(extract): not a writable folder")
+            }
+            if captures.contains("-") { throw ValidationError("--extract reads the captures again: name capture files, not standard input") }
+        }
+    }
+
     func run() throws {
         let (policy, warnings, files) = try options.loadPolicy()
         let configuration = timeouts.auditConfiguration
@@ -196,6 +212,14 @@ struct AuditCommand: ParsableCommand {
         var report = auditor.report(inputs: evidence, policyFiles: files, policyWarnings: warnings,
                                     commandLine: CommandLine.arguments, toolVersion: FlowAuditVersion.string)
         report.completeness = completeness
+        if let extract, !inputError {
+            let findings = ExtractableFinding.all(in: report, blockedOnly: true)
+            let written = try Extraction.extract(findings, paths: captures, outputs: findings.map { extract + "/" + $0.fileName },
+                                                 policy: policy, timeouts: timeouts)
+            for (index, finding) in findings.enumerated() {
+                printError("extract: \(written.files[index].path): \(written.files[index].packets) packets of \(finding.id) (\(finding.title)); filter: \(written.filters[index])")
+            }
+        }
         let status = try options.finish(report, auditor: auditor, inputError: inputError)
         if status != 0 { throw ExitCode(status) }
     }
