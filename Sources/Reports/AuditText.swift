@@ -12,7 +12,7 @@ public enum AuditText {
         if let site = report.site { out += " — site \(site)" }
         out += "\n\n"
         out += InputSummaryText.render(inputs: report.inputs.map(\.report))
-        for warning in report.policyWarnings { out += "policy warning: \(warning)\n" }
+        for warning in report.policyWarnings { out += "policy \(warning)\n" }
         if let capture = report.capture {
             out += "live capture: \(capture.received) packets received, \(capture.droppedByKernel) dropped by the kernel, "
                 + "\(capture.droppedByInterface) dropped by the interface, \(capture.droppedByBacklog) dropped by the backlog\n"
@@ -38,7 +38,7 @@ public enum AuditText {
                 case .notSeen: label = "not seen"
                 case .unbound: label = paint.yellow("unbound")
                 }
-                out += "  " + Format.column(label, colour ? 17 : 9) + " " + rule.qualifiedID
+                out += "  " + Format.column(label, 9) + " " + rule.qualifiedID
                     + (rule.required ? "" : " (optional)") + "  " + rule.services.joined(separator: " ")
                     + "  " + rule.from.joined(separator: ",") + " -> " + rule.to.joined(separator: ",")
                     + (rule.direction == "both" ? " (both ways)" : "") + "\n"
@@ -145,9 +145,11 @@ public enum AuditText {
         if g.orientedByRule { out += "      first seen mid-stream: oriented by the rules\n" }
         if g.communityIDs.count == 1 {
             out += "      community id: \(g.communityIDs[0])\n"
+            out += "      uid: \(g.uids[0])\n"
         } else {
-            let shown = g.communityIDs.prefix(3).joined(separator: ", ")
-            out += "      community ids: \(shown)\(g.flows > 3 ? ", … (\(g.flows) flows; JSON lists the first \(g.communityIDs.count))" : "")\n"
+            let more = g.flows > 3 ? ", … (\(g.flows) flows; JSON lists the first \(g.communityIDs.count))" : ""
+            out += "      community ids: \(g.communityIDs.prefix(3).joined(separator: ", "))\(more)\n"
+            out += "      uids: \(g.uids.prefix(3).joined(separator: ", "))\(more)\n"
         }
         if g.flows > g.communityIDs.count || g.flows > 1 { out += "      filter: \(g.filter)\n" }
         return out
@@ -162,4 +164,14 @@ struct Paint {
     func green(_ text: String) -> String { wrap(text, "32") }
     func yellow(_ text: String) -> String { wrap(text, "33") }
     func bold(_ text: String) -> String { wrap(text, "1") }
+
+    /// A connection state: green when the traffic got through, red when refused, yellow when
+    /// nobody answered.
+    func state(_ text: String, _ state: ConnectionState) -> String {
+        switch state {
+        case .rejected, .unreachable: red(text)
+        case .attempted, .unanswered: yellow(text)
+        default: green(text)
+        }
+    }
 }
