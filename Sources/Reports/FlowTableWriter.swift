@@ -329,7 +329,7 @@ public enum InputSummaryText {
                 out += "    ICMP errors quoting no flow seen: \(input.decode.unmatchedICMPErrors)\n"
             }
             for warning in s.warnings { out += "    warning: \(warning)\n" }
-            if s.omittedWarnings > 0 { out += "    warning: \(s.omittedWarnings) more warnings not shown\n" }
+            if s.omittedWarnings > 0 { out += "    warning: \(Format.count(s.omittedWarnings, "more warning", "more warnings")) not shown\n" }
             if let error = input.error ?? s.error { out += "    error: \(error)\n" }
         }
         return out
