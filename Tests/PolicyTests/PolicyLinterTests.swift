@@ -51,6 +51,37 @@ import Testing
         #expect(Self.lint(text) == ["warning: r.yaml:10:5: rule 'l/two' allows exactly what 'l/one' allows (r.yaml:9:5)"])
     }
 
+    @Test("two rows of the document with the same flows: a note, not a warning; a copy under one reference stays a warning")
+    func identicalRulesFromTwoRows() {
+        let rows = Self.head + """
+              - { id: one, purpose: Remoting, from: a, to: b, services: [tcp/5985, tcp/5986], required: true, ref: row 2 }
+              - { id: two, purpose: Password change, from: a, to: b, services: [tcp/5985, tcp/5986], required: true, ref: row 3 }
+            """
+        #expect(Self.lint(rows) == ["note: r.yaml:10:5: rule 'l/two' allows exactly what 'l/one' allows (r.yaml:9:5): "
+            + "the document lists the same flows for two purposes ('row 2', 'row 3'); both are kept and reported"])
+        let sameRow = Self.head + """
+              - { id: one, purpose: Remoting, from: a, to: b, services: [tcp/5985], ref: row 2 }
+              - { id: two, purpose: Password change, from: a, to: b, services: [tcp/5985], ref: row 2 }
+            """
+        #expect(Self.lint(sameRow) == ["warning: r.yaml:10:5: rule 'l/two' allows exactly what 'l/one' allows (r.yaml:9:5)"])
+    }
+
+    @Test("a required rule inside an optional one is the document's requirement: no shadow warning; the reverse still warns")
+    func requiredRuleInsideAnOptionalOne() {
+        let text = Self.head + """
+              - { id: base, purpose: Base, from: a, to: b, services: [tcp+udp/3478], required: true, ref: item 2 }
+              - { id: pinned, purpose: Pinned, from: a, to: b, services: [tcp+udp/3478, tcp+udp/5349], required: false, ref: paragraph 1 }
+            """
+        #expect(Self.lint(text) == [])
+        let optionalInside = Self.head + """
+              - { id: base, purpose: Base, from: a, to: b, services: [tcp+udp/3478], required: false, ref: item 2 }
+              - { id: pinned, purpose: Pinned, from: a, to: b, services: [tcp+udp/3478, tcp+udp/5349], required: true, ref: paragraph 1 }
+            """
+        #expect(Self.lint(optionalInside) == [
+            "warning: r.yaml:9:5: rule 'l/base' is shadowed by 'l/pinned' (r.yaml:10:5): every flow it allows, that rule allows too",
+        ])
+    }
+
     @Test func overlappingRules() {
         let text = Self.head + """
               - { id: one, purpose: One, from: [a, c], to: b, services: [tcp/100-200], ref: t }
