@@ -11,8 +11,11 @@ public enum FlowTableFormat: String, CaseIterable, Sendable {
 ///
 /// Text is a table for people: columns as wide as their widest cell (numbers right-aligned),
 /// measured over the first ``FlowTableWriter/measuredRows`` flows (all of them for most
-/// captures); a later cell wider than its column, or any cell wider than its column's cap, is cut
-/// with an ellipsis (…). JSON and CSV carry every value whole.
+/// captures). Columns whose values are short by nature (state, history, initiator-by, ...) are
+/// as wide as their longest possible value. A text cell wider than its column (a later flow's
+/// names, service or tunnel, or any beyond the column's cap) is cut with an ellipsis (…);
+/// numbers and endpoints are never cut: a later one wider than its column pushes the rest of its
+/// row. JSON and CSV carry every value whole.
 public final class FlowTableWriter {
     let format: FlowTableFormat
     let output: ReportOutput
@@ -27,33 +30,36 @@ public final class FlowTableWriter {
     /// Rows measured before the text table's widths are fixed.
     public static let measuredRows = 1000
 
-    /// One column of the text table.
+    /// One column of the text table: its width is the widest cell measured, at least
+    /// `minimum`, at most `maximum`. Only columns that `cut` truncate a wider cell.
     struct Column {
         var title: String
+        var minimum: Int
         var maximum: Int
         var rightAligned = false
+        var cuts = false
     }
 
     static let columns: [Column] = [
-        Column(title: "start", maximum: 27),
-        Column(title: "uid", maximum: 18),
-        Column(title: "duration", maximum: 14, rightAligned: true),
-        Column(title: "proto", maximum: 7),
-        Column(title: "initiator", maximum: 47),
-        Column(title: "responder", maximum: 47),
-        Column(title: "service", maximum: 14),
-        Column(title: "state", maximum: 11),
-        Column(title: "pkts>", maximum: 20, rightAligned: true),
-        Column(title: "bytes>", maximum: 20, rightAligned: true),
-        Column(title: "<pkts", maximum: 20, rightAligned: true),
-        Column(title: "<bytes", maximum: 20, rightAligned: true),
-        Column(title: "history", maximum: 16),
-        Column(title: "tls", maximum: 7),
-        Column(title: "names", maximum: 40),
-        Column(title: "vlan", maximum: 4, rightAligned: true),
-        Column(title: "initiator-by", maximum: 15),
-        Column(title: "community-id", maximum: 30),
-        Column(title: "tunnel", maximum: 64),
+        Column(title: "start", minimum: 27, maximum: 27),
+        Column(title: "uid", minimum: 18, maximum: 18),
+        Column(title: "duration", minimum: 8, maximum: 14, rightAligned: true),
+        Column(title: "proto", minimum: 6, maximum: 6),                    // icmpv6, ip/255
+        Column(title: "initiator", minimum: 9, maximum: 47),
+        Column(title: "responder", minimum: 9, maximum: 47),
+        Column(title: "service", minimum: 7, maximum: 16, cuts: true),
+        Column(title: "state", minimum: 11, maximum: 11),                  // unreachable
+        Column(title: "pkts>", minimum: 5, maximum: 20, rightAligned: true),
+        Column(title: "bytes>", minimum: 6, maximum: 20, rightAligned: true),
+        Column(title: "<pkts", minimum: 5, maximum: 20, rightAligned: true),
+        Column(title: "<bytes", minimum: 6, maximum: 20, rightAligned: true),
+        Column(title: "history", minimum: 13, maximum: 13),                // SHADFR^shadfr
+        Column(title: "tls", minimum: 4, maximum: 6),                      // ssl3, 0x7f1c
+        Column(title: "names", minimum: 20, maximum: 40, cuts: true),
+        Column(title: "vlan", minimum: 4, maximum: 4, rightAligned: true),
+        Column(title: "initiator-by", minimum: 15, maximum: 15),           // well-known-port
+        Column(title: "community-id", minimum: 30, maximum: 30),
+        Column(title: "tunnel", minimum: 6, maximum: 64, cuts: true),
     ]
     static let stateColumn = 7
 
@@ -181,7 +187,7 @@ public final class FlowTableWriter {
         for cells in pending {
             for (index, cell) in cells.enumerated() { measured[index] = max(measured[index], Format.visibleWidth(cell)) }
         }
-        let fixed = zip(measured, Self.columns).map { min($0, max($1.maximum, Format.visibleWidth($1.title))) }
+        let fixed = zip(measured, Self.columns).map { min(max($0, $1.minimum), max($1.maximum, Format.visibleWidth($1.title))) }
         widths = fixed
         var header = ""
         for (index, column) in Self.columns.enumerated() {
@@ -201,7 +207,7 @@ public final class FlowTableWriter {
             if index > 0 { text += "  " }
             let column = Self.columns[index]
             // The last column is not padded (no trailing blanks), only cut to its cap.
-            var value = Format.truncated(cell, index == last ? column.maximum : widths[index])
+            var value = column.cuts ? Format.truncated(cell, index == last ? column.maximum : widths[index]) : cell
             if index == Self.stateColumn && paint.enabled {
                 let padding = String(repeating: " ", count: max(0, widths[index] - Format.visibleWidth(value)))
                 value = paint.state(value, state) + padding

@@ -246,6 +246,35 @@ struct OutputHabitsTests {
         #expect(result.stdout.contains(" packets\n"), "\(result.stdout)")
     }
 
+    @Test("past the first 1,000 flows the widths hold: a later long name is cut with an ellipsis, numbers never are")
+    func widthsFixedAfterMeasuredRows() throws {
+        let folder = try CLI.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let c = Conversation()
+        var conversations: [[TimedFrame]] = []
+        for index in 0..<1001 {
+            conversations.append(c.udpExchange(client: Endpoint("10.8.\(index / 250).\(index % 250 + 1)", 40000), server: Endpoint("10.8.9.1", 9999),
+                                               at: Self.start + Int64(index) * 1_000_000, request: Conversation.filler(count: 10),
+                                               response: Conversation.filler(count: 10)))
+        }
+        // Two minutes later, when the UDP flows have ended idle: a TLS flow whose SNI is long,
+        // and whose byte counts are wider than any measured.
+        conversations.append(c.tcpSession(client: Endpoint("10.8.8.1", 40001), server: Endpoint("10.8.9.2", 443), at: Self.start + 120 * Self.second,
+                                          clientData: [TLSPayload.clientHello(serverName: Self.longName)],
+                                          serverData: [Conversation.filler(count: 1400), Conversation.filler(count: 1400)]))
+        let path = try FlowsCommandTests.write(FlowsCommandTests.pcap(TimedFrame.merge(conversations)), "many.pcap", in: folder)
+        let result = try CLI.run("flowaudit", ["flows", path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let table = Array(result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).prefix { !$0.isEmpty })
+        #expect(table.count == 1003)
+        let last = try #require(table.last)
+        #expect(last.contains("10.8.9.2:443") && last.contains("…") && !last.contains(Self.longName), "\(last)")
+        #expect(last.contains(" 2960 ") || last.contains(" 2800 ") || last.range(of: #" [0-9]{4} "#, options: .regularExpression) != nil, "the byte count whole: \(last)")
+        Self.checkAligned(table)
+        let json = try Self.flows(try CLI.run("flowaudit", ["flows", path, "--format", "json"]))
+        #expect(json.contains { ($0["names"] as? [String]) == [Self.longName] })
+    }
+
     @Test("on a terminal the table is coloured and stays aligned; NO_COLOR and --no-color keep it plain")
     func colourKeepsAlignment() throws {
         try #require(Terminal.available, "needs script(1) for a terminal")
