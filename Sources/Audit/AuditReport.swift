@@ -16,6 +16,8 @@ public struct FlowEvidence: Sendable, Hashable {
     public var packets: UInt64
     public var bytes: UInt64
     public var communityID: String
+    /// The flow's uid (``FlowUID``), as `flowaudit flows` prints it.
+    public var uid: String
     /// For a refused attempt: who refused it and how (`RST from 10.0.0.2`,
     /// `ICMP destination unreachable: administratively prohibited (3/13) from 10.0.0.1`).
     public var refusal: String?
@@ -39,6 +41,7 @@ public struct FlowEvidence: Sendable, Hashable {
         packets = flow.initiatorPackets + flow.responderPackets
         bytes = flow.initiatorBytes + flow.responderBytes
         communityID = CommunityID.of(flow)
+        uid = FlowUID.of(flow)
         oneSided = flow.looksOneSided
         vlan = flow.vlan >= 0 ? flow.vlan : nil
         tunnel = flow.tunnel
@@ -174,6 +177,8 @@ public struct UnexpectedGroup: Sendable {
     public var example: FlowEvidence
     /// Community IDs of the group's first 100 flows (``flows`` counts all of them).
     public var communityIDs: [String]
+    /// The uids of the same flows, in the same order.
+    public var uids: [String]
     /// The flows' outermost 802.1Q VLAN id.
     public var vlan: UInt16?
     /// True when the group's flows were oriented by the rules (first seen mid-stream).

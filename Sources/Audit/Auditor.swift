@@ -18,15 +18,6 @@ public struct AuditConfiguration: Sendable {
     }
 }
 
-/// What the payload inspector learned about one flow.
-struct FlowExtras {
-    var serverName: String?
-    var httpHost: String?
-    /// Highest version the ClientHello offered, and the version the ServerHello chose.
-    var offeredTLS: UInt16?
-    var chosenTLS: UInt16?
-}
-
 /// A live-audit event: what happened to a flow or a rule, as it happened.
 public enum AuditEvent: Sendable {
     /// An in-scope flow that no rule allows, at its first packet.
@@ -99,8 +90,8 @@ public final class Auditor {
     // MARK: Running
 
     /// Audits capture files (`-` for standard input) as one continuous capture.
-    public func run(paths: [String], reading: CaptureRun.Reading = CaptureRun.Reading()) -> [InputReport] {
-        CaptureRun.run(paths: paths, meter: &meter, reading: reading)
+    public func run(paths: [String], reading: CaptureRun.Reading = CaptureRun.Reading(), progress: CaptureRun.Progress? = nil) -> [InputReport] {
+        CaptureRun.run(paths: paths, meter: &meter, reading: reading, progress: progress)
     }
 
     /// Feeds one batch from any packet source (a live capture).
@@ -127,31 +118,11 @@ public final class Auditor {
         }
         if destinationPort == 53 || destinationPort == 5353 { return }  // queries teach nothing
         guard packet.ipProtocol == IPProtocolNumber.tcp, payload.count > 0 else { return }
-        let first = payload[0]
-        if first == 0x16 {
-            do {
-                switch try TLSHello.parse(payload) {
-                case .client(let hello):
-                    var entry = extras[flow.id] ?? FlowExtras()
-                    // An SNI that is an address literal (RFC 6066 forbids it) names nothing.
-                    if let name = hello.serverName.flatMap(HostHeader.name) { entry.serverName = name }
-                    entry.offeredTLS = hello.highestVersion.rawValue
-                    extras[flow.id] = entry
-                case .server(let hello):
-                    guard !hello.isHelloRetryRequest else { return }
-                    var entry = extras[flow.id] ?? FlowExtras()
-                    entry.chosenTLS = hello.version.rawValue
-                    extras[flow.id] = entry
-                }
-            } catch {
-                if error != .incomplete { malformed[error.rawValue, default: 0] += 1 }
-            }
-        } else if fromInitiator, first >= 0x41, first <= 0x5A {
-            if let head = try? HTTPRequestHead.parse(payload), let host = head.host.flatMap(HostHeader.name) {
-                var entry = extras[flow.id] ?? FlowExtras()
-                entry.httpHost = host
-                extras[flow.id] = entry
-            }
+        var entry = extras[flow.id] ?? FlowExtras()
+        do {
+            if try FlowExtras.readHello(payload, fromInitiator: fromInitiator, into: &entry) { extras[flow.id] = entry }
+        } catch {
+            if error != .incomplete { malformed[error.rawValue, default: 0] += 1 }
         }
     }
 

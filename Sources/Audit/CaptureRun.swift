@@ -32,19 +32,27 @@ public enum CaptureRun {
         public init() {}
     }
 
+    /// Called after each batch read: the input's index in `paths`, the bytes of it read so far
+    /// and the packets of it read so far (for a progress line).
+    public typealias Progress = (_ input: Int, _ bytesRead: Int64, _ packets: Int) -> Void
+
     /// Meters every input in `paths` (`-` is standard input) into `meter`, then ends all flows.
     /// - Returns: one report per input, in order.
-    public static func run(paths: [String], meter: inout FlowMeter, finish: Bool = true, reading: Reading = Reading()) -> [InputReport] {
+    public static func run(paths: [String], meter: inout FlowMeter, finish: Bool = true, reading: Reading = Reading(),
+                           progress: Progress? = nil) -> [InputReport] {
         var reports: [InputReport] = []
-        for path in paths {
-            reports.append(runOne(path: path, meter: &meter, reading: reading))
+        for (index, path) in paths.enumerated() {
+            reports.append(runOne(path: path, meter: &meter, reading: reading, progress: progress.map { hook in
+                { bytes, packets in hook(index, bytes, packets) }
+            }))
         }
         if finish { meter.finish() }
         return reports
     }
 
     /// Meters one input into `meter` without ending its flows.
-    public static func runOne(path: String, meter: inout FlowMeter, reading: Reading = Reading()) -> InputReport {
+    public static func runOne(path: String, meter: inout FlowMeter, reading: Reading = Reading(),
+                              progress: ((_ bytesRead: Int64, _ packets: Int) -> Void)? = nil) -> InputReport {
         let before = meter.statistics
         let reader: CaptureFileReader
         do {
@@ -57,7 +65,13 @@ public enum CaptureRun {
         }
         var failure: CaptureFileError?
         do {
-            if reading.batchPackets >= CaptureFileReader.batchLimit {
+            if let progress {
+                // The summary's counts are read between batches only: the meter's loop is untouched.
+                while try reader.nextBatch({ batch, bytes in meter.process(batch, bytes) }) {
+                    let summary = reader.summary
+                    progress(summary.bytesRead, summary.packets)
+                }
+            } else if reading.batchPackets >= CaptureFileReader.batchLimit {
                 while try reader.nextBatch({ batch, bytes in meter.process(batch, bytes) }) {}
             } else {
                 let size = max(1, reading.batchPackets)

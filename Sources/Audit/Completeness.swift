@@ -41,13 +41,13 @@ public struct Completeness: Sendable {
     /// The reasons the audit is incomplete, one line each; empty when complete.
     public var reasons: [String] {
         var reasons: [String] = []
-        if droppedByKernel > 0 { reasons.append("\(droppedByKernel) packets dropped by the kernel (capture buffer full)") }
-        if droppedByInterface > 0 { reasons.append("\(droppedByInterface) packets dropped by the interface") }
-        if droppedByBacklog > 0 { reasons.append("\(droppedByBacklog) packets dropped because the audit was behind the capture (backlog full)") }
+        if droppedByKernel > 0 { reasons.append("\(droppedByKernel) packet\(droppedByKernel == 1 ? "" : "s") dropped by the kernel (capture buffer full)") }
+        if droppedByInterface > 0 { reasons.append("\(droppedByInterface) packet\(droppedByInterface == 1 ? "" : "s") dropped by the interface") }
+        if droppedByBacklog > 0 { reasons.append("\(droppedByBacklog) packet\(droppedByBacklog == 1 ? "" : "s") dropped because the audit was behind the capture (backlog full)") }
         let down = gaps.filter { $0.kind == "link-down" }.count
         if down > 0 { reasons.append("the interface was down \(down) time\(down == 1 ? "" : "s")") }
         for gap in gaps where gap.kind != "link-down" { reasons.append(gap.detail) }
-        if droppedEvents > 0 { reasons.append("\(droppedEvents) events not delivered to an output") }
+        if droppedEvents > 0 { reasons.append("\(droppedEvents) event\(droppedEvents == 1 ? "" : "s") not delivered to an output") }
         return reasons
     }
 

@@ -98,6 +98,7 @@ struct GroupAccumulator {
     var example: FlowEvidence
     /// Community IDs of the group's first ``GroupAccumulator/listedCommunityIDs`` flows.
     var communityIDs: [String] = []
+    var uids: [String] = []
     var orientedByRule: Bool
     var hasPorts: Bool
     var protocolName: String
@@ -113,6 +114,7 @@ struct GroupAccumulator {
         self.nearest = nearest
         example = evidence
         communityIDs = [evidence.communityID]
+        uids = [evidence.uid]
         orientedByRule = flow.initiatorReason == .rule
         hasPorts = flow.hasPorts || flow.protocolNumber == IPProtocolNumber.icmp || flow.protocolNumber == IPProtocolNumber.icmpv6
         protocolName = flow.protocolName
@@ -124,7 +126,10 @@ struct GroupAccumulator {
     static let listedCommunityIDs = 100
 
     mutating func add(_ flow: Flow, names: FlowQuery) {
-        if flows > 0 && communityIDs.count < Self.listedCommunityIDs { communityIDs.append(CommunityID.of(flow)) }
+        if flows > 0 && communityIDs.count < Self.listedCommunityIDs {
+            communityIDs.append(CommunityID.of(flow))
+            uids.append(FlowUID.of(flow))
+        }
         flows += 1
         packets += flow.initiatorPackets + flow.responderPackets
         bytes += flow.initiatorBytes + flow.responderBytes
@@ -142,7 +147,7 @@ struct GroupAccumulator {
                         initiatorNames: initiatorNames.sorted(), responderNames: responderNames.sorted(),
                         initiatorRoles: initiatorRoles, responderRoles: responderRoles, flows: flows, packets: packets,
                         bytes: bytes, firstSeen: firstSeen, lastSeen: lastSeen, states: states, nearestRule: nearest,
-                        example: example, communityIDs: communityIDs, vlan: key.vlan >= 0 ? UInt16(truncatingIfNeeded: key.vlan) : nil,
+                        example: example, communityIDs: communityIDs, uids: uids, vlan: key.vlan >= 0 ? UInt16(truncatingIfNeeded: key.vlan) : nil,
                         orientedByRule: orientedByRule)
     }
 }

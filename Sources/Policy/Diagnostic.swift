@@ -42,7 +42,7 @@ public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConver
 }
 
 /// One finding about a rule file or site binding, with a stable text form:
-/// `Rules/x.yaml:12:9: error: unknown key 'servics' in rule 'smtp-otp' (did you mean 'services'?)`.
+/// `error: Rules/x.yaml:12:9: unknown key 'servics' in rule 'smtp-otp' (did you mean 'services'?)`.
 public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
     public var severity: Severity
     public var location: SourceLocation
@@ -58,9 +58,10 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
     public var line: Int { location.line }
     public var column: Int { location.column }
 
-    /// `file:line:column: severity: message` (the form compilers use, so editors can jump to it).
+    /// `severity: file:line:column: message`: the one form of every error and warning flowaudit
+    /// prints (`flowaudit: error: ...` on standard error).
     public var description: String {
-        "\(location): \(severity.rawValue): \(message)"
+        "\(severity.rawValue): \(location): \(message)"
     }
 }
 

@@ -35,17 +35,37 @@ public enum PolicyLinter {
             let eitherBoth = a.rule.direction == .both || b.rule.direction == .both
             return eitherBoth && meets(a.rule.from, b.rule.to) && meets(a.rule.to, b.rule.from)
         }
+        /// `inner` (whose flows `outer` allows too) still says something `outer` does not: it is
+        /// required where `outer` is optional, or asks every host (`each`) where `outer` does not.
+        /// Such a rule is the document's requirement, not a redundant allowance.
+        func addsRequirement(_ inner: PolicyRule, over outer: PolicyRule) -> Bool {
+            inner.rule.required && (!outer.rule.required || (inner.rule.each && !outer.rule.each))
+        }
+        /// Two rules from two rows of the document (their own purpose and reference): the
+        /// document lists the same flows twice, and each row gets its status.
+        func separateRows(_ a: PolicyRule, _ b: PolicyRule) -> Bool {
+            a.rule.system == b.rule.system && a.rule.purpose != b.rule.purpose && a.rule.ref != b.rule.ref
+        }
         let rules = policy.rules
         for j in rules.indices {
             for i in 0..<j {
                 let a = rules[i], b = rules[j]
                 let aCoversB = contains(a, b), bCoversA = contains(b, a)
                 if aCoversB && bCoversA {
-                    out.append(Diagnostic(.warning, b.rule.location, "rule '\(b.qualifiedID)' allows exactly what '\(a.qualifiedID)' allows (\(a.rule.location))"))
+                    if separateRows(a, b) && a.rule.required == b.rule.required && a.rule.each == b.rule.each {
+                        out.append(Diagnostic(.note, b.rule.location, "rule '\(b.qualifiedID)' allows exactly what '\(a.qualifiedID)' allows (\(a.rule.location)): "
+                            + "the document lists the same flows for two purposes ('\(a.rule.ref)', '\(b.rule.ref)'); both are kept and reported"))
+                    } else if !addsRequirement(b, over: a) && !addsRequirement(a, over: b) {
+                        out.append(Diagnostic(.warning, b.rule.location, "rule '\(b.qualifiedID)' allows exactly what '\(a.qualifiedID)' allows (\(a.rule.location))"))
+                    }
                 } else if aCoversB {
-                    out.append(Diagnostic(.warning, b.rule.location, "rule '\(b.qualifiedID)' is shadowed by '\(a.qualifiedID)' (\(a.rule.location)): every flow it allows, that rule allows too"))
+                    if !addsRequirement(b, over: a) {
+                        out.append(Diagnostic(.warning, b.rule.location, "rule '\(b.qualifiedID)' is shadowed by '\(a.qualifiedID)' (\(a.rule.location)): every flow it allows, that rule allows too"))
+                    }
                 } else if bCoversA {
-                    out.append(Diagnostic(.warning, a.rule.location, "rule '\(a.qualifiedID)' is shadowed by '\(b.qualifiedID)' (\(b.rule.location)): every flow it allows, that rule allows too"))
+                    if !addsRequirement(a, over: b) {
+                        out.append(Diagnostic(.warning, a.rule.location, "rule '\(a.qualifiedID)' is shadowed by '\(b.qualifiedID)' (\(b.rule.location)): every flow it allows, that rule allows too"))
+                    }
                 } else if overlap(a, b) {
                     out.append(Diagnostic(.warning, b.rule.location, "rule '\(b.qualifiedID)' overlaps '\(a.qualifiedID)' (\(a.rule.location)): some flows are allowed by both"))
                 }

@@ -60,7 +60,7 @@ enum SiteParser {
                     }
                 }
             case "dns-grace":
-                if let seconds = r.integer(entry.value, "dns-grace") { site.dnsGrace = seconds }
+                if let seconds = r.duration(entry.value, "dns-grace") { site.dnsGrace = seconds }
             case "tls-minimum":
                 site.tlsMinimum = r.tlsVersion(entry.value)
             case "audit-link-control":
@@ -136,7 +136,7 @@ extension SiteParser {
             guard let hosts = fields.first(where: { $0.key == "hosts" }) else { return nil }
             hostsNode = hosts.value
             if let vlanField = fields.first(where: { $0.key == "vlan" }) {
-                for (text, item) in r.stringList(vlanField.value, "the vlan of role '\(role.key)'") {
+                for (text, item) in r.stringList(vlanField.value, "the vlan of role '\(role.key)'", numbers: true) {
                     if let id = UInt16(text), id >= 1, id <= 4094 {
                         if !vlans.contains(id) { vlans.append(id) }
                     } else {
@@ -145,7 +145,7 @@ extension SiteParser {
                 }
             }
             if let tunnelField = fields.first(where: { $0.key == "tunnel-id" }) {
-                for (text, item) in r.stringList(tunnelField.value, "the tunnel-id of role '\(role.key)'") {
+                for (text, item) in r.stringList(tunnelField.value, "the tunnel-id of role '\(role.key)'", numbers: true) {
                     if let id = UInt32(text) {
                         if !tunnelIDs.contains(id) { tunnelIDs.append(id) }
                     } else {

@@ -33,6 +33,10 @@ final class YAMLReader {
         diagnostics.append(Diagnostic(.warning, location(node), message))
     }
 
+    func note(_ node: Node?, _ message: String) {
+        diagnostics.append(Diagnostic(.note, location(node), message))
+    }
+
     var hasErrors: Bool { diagnostics.containsErrors }
 
     // MARK: Parsing
@@ -122,8 +126,9 @@ final class YAMLReader {
         }
     }
 
-    /// A non-empty text value.
-    func string(_ node: Node, _ what: String, allowEmpty: Bool = false) -> String? {
+    /// A non-empty text value. When `numbers` is false (text is meant: a version, a name), a
+    /// plain scalar that YAML reads as a number is taken as written, with a note saying so.
+    func string(_ node: Node, _ what: String, allowEmpty: Bool = false, numbers: Bool = false) -> String? {
         guard case .scalar(let scalar) = node else {
             error(node, "\(what) must be text, found \(Self.kind(node))")
             return nil
@@ -133,7 +138,17 @@ final class YAMLReader {
             error(node, "\(what) is empty")
             return nil
         }
+        if !numbers, scalar.style == .plain, Self.isNumber(scalar.string) {
+            // YAML would read `1.2` as a number and `1.10` as 1.1: the text is taken as written.
+            note(node, "\(what) '\(scalar.string)' is a number in YAML; read as the text '\(text)' as written (quote it to say so: \"\(text)\")")
+        }
         return text
+    }
+
+    /// True when YAML's core schema reads a plain scalar as an integer or a float.
+    static func isNumber(_ text: String) -> Bool {
+        let tag = Resolver.default.resolveTag(of: Node.scalar(Node.Scalar(text)))
+        return tag == .int || tag == .float
     }
 
     /// `true` or `false` (YAML 1.1 spellings such as `yes` are refused: they read ambiguously).
@@ -151,6 +166,26 @@ final class YAMLReader {
         }
     }
 
+    /// A duration in whole seconds, written as the command line takes durations: `90`, `90s`,
+    /// `5m`, `1h` (a number without a unit is seconds).
+    func duration(_ node: Node, _ what: String) -> Int? {
+        guard case .scalar(let scalar) = node else {
+            error(node, "\(what) must be a duration (90, 90s, 5m, 1h), found \(Self.kind(node))")
+            return nil
+        }
+        var text = Substring(scalar.string.trimmed())
+        var scale = 1
+        if text.hasSuffix("s") { text = text.dropLast() }
+        else if text.hasSuffix("m") { scale = 60; text = text.dropLast() }
+        else if text.hasSuffix("h") { scale = 3600; text = text.dropLast() }
+        guard let value = Int(text), value >= 0, !value.multipliedReportingOverflow(by: scale).overflow,
+              value * scale <= 100 * 365 * 86400 else {
+            error(node, "\(what) must be a duration of whole seconds, minutes or hours (90, 90s, 5m, 1h), found \(Self.kind(node))")
+            return nil
+        }
+        return value * scale
+    }
+
     /// A non-negative integer.
     func integer(_ node: Node, _ what: String) -> Int? {
         guard case .scalar(let scalar) = node, let value = Int(scalar.string), value >= 0 else {
@@ -161,15 +196,15 @@ final class YAMLReader {
     }
 
     /// A list of text items; a single scalar counts as a one-item list.
-    func stringList(_ node: Node, _ what: String) -> [(String, Node)] {
+    func stringList(_ node: Node, _ what: String, numbers: Bool = false) -> [(String, Node)] {
         switch node {
         case .scalar:
-            if let text = string(node, what) { return [(text, node)] }
+            if let text = string(node, what, numbers: numbers) { return [(text, node)] }
             return []
         case .sequence(let sequence):
             var out: [(String, Node)] = []
             for item in sequence {
-                if let text = string(item, "an item of \(what)") { out.append((text, item)) }
+                if let text = string(item, "an item of \(what)", numbers: numbers) { out.append((text, item)) }
             }
             return out
         default:

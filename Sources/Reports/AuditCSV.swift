@@ -48,7 +48,7 @@ public enum AuditCSV {
         if report.verdict == .noScope {
             rows.append(["scope", "no-scope", "", "", "", "", "", "", "0", "", "",
                          "no flow touches a monitored host of the site: nothing was audited",
-                         "\(report.outOfScopeFlows) flows out of scope; check the site's addresses and where and when the capture was taken",
+                         "\(Format.count(report.outOfScopeFlows, "flow")) out of scope; check the site's addresses and where and when the capture was taken",
                          "", ""])
         }
         return rows

@@ -67,6 +67,7 @@ public enum AuditJSON {
     public static func evidence(_ e: FlowEvidence) -> String {
         var o = JSONObject()
         o.number("flow_id", e.flowID)
+        o.string("uid", e.uid)
         o.string("protocol", e.protocolName)
         o.string("initiator", e.initiator.description)
         if let port = e.initiatorPort { o.number("initiator_port", port) }
@@ -133,6 +134,7 @@ public enum AuditJSON {
         if let tunnel = g.example.tunnel { o.raw("tunnel", TunnelFormat.json(tunnel)) }
         o.raw("example", evidence(g.example))
         o.strings("community_ids", g.communityIDs)
+        o.strings("uids", g.uids)
         o.string("filter", g.filter)
         return o.finish()
     }

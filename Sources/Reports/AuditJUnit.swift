@@ -51,9 +51,9 @@ public enum AuditJUnit {
         var scope = TestCase(name: "scope", classname: "audit")
         if report.verdict == .noScope {
             scope.failure = Outcome(type: "no-scope", message: "no flow touches a monitored host of the site: nothing was audited",
-                                    body: "\(report.outOfScopeFlows) flows out of scope; check the site's addresses and where and when the capture was taken")
+                                    body: "\(Format.count(report.outOfScopeFlows, "flow")) out of scope; check the site's addresses and where and when the capture was taken")
         } else {
-            scope.systemOut = "\(report.inScopeFlows) flows in scope, \(report.outOfScopeFlows) out of scope"
+            scope.systemOut = "\(Format.count(report.inScopeFlows, "flow")) in scope, \(report.outOfScopeFlows) out of scope"
         }
         var completeness = TestCase(name: "completeness", classname: "audit")
         let c = report.completeness

@@ -116,7 +116,7 @@ public enum AuditSARIF {
         }
         if report.verdict == .noScope {
             results.append(result(ruleID: noScopeID, index: ruleIndex[noScopeID], level: "error",
-                                  text: "no flow touches a monitored host of the site: nothing was audited (\(report.outOfScopeFlows) flows out of scope)",
+                                  text: "no flow touches a monitored host of the site: nothing was audited (\(Format.count(report.outOfScopeFlows, "flow")) out of scope)",
                                   fingerprint: noScopeID, locations: places.site.map { [places.location($0, message: nil)] } ?? [], related: [], properties: nil))
         }
 

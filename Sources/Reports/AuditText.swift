@@ -12,9 +12,9 @@ public enum AuditText {
         if let site = report.site { out += " — site \(site)" }
         out += "\n\n"
         out += InputSummaryText.render(inputs: report.inputs.map(\.report))
-        for warning in report.policyWarnings { out += "policy warning: \(warning)\n" }
+        for warning in report.policyWarnings { out += "policy \(warning)\n" }
         if let capture = report.capture {
-            out += "live capture: \(capture.received) packets received, \(capture.droppedByKernel) dropped by the kernel, "
+            out += "live capture: \(Format.count(capture.received, "packet")) received, \(capture.droppedByKernel) dropped by the kernel, "
                 + "\(capture.droppedByInterface) dropped by the interface, \(capture.droppedByBacklog) dropped by the backlog\n"
             if capture.dropped > 0 {
                 out += paint.red("  packets were dropped: missing and blocked verdicts may be wrong (flows may have passed unseen)") + "\n"
@@ -38,7 +38,7 @@ public enum AuditText {
                 case .notSeen: label = "not seen"
                 case .unbound: label = paint.yellow("unbound")
                 }
-                out += "  " + Format.column(label, colour ? 17 : 9) + " " + rule.qualifiedID
+                out += "  " + Format.column(label, 9) + " " + rule.qualifiedID
                     + (rule.required ? "" : " (optional)") + "  " + rule.services.joined(separator: " ")
                     + "  " + rule.from.joined(separator: ",") + " -> " + rule.to.joined(separator: ",")
                     + (rule.direction == "both" ? " (both ways)" : "") + "\n"
@@ -83,14 +83,14 @@ public enum AuditText {
             out += "\n" + paint.bold("Link control (\(link.audited ? "audited above, as the site asks" : "not audited: link infrastructure, not application flows")):") + "\n"
             var parts = LinkControlKind.allCases.compactMap { kind -> String? in
                 guard let flows = link.flows[kind] else { return nil }
-                return "\(kind.rawValue) \(flows) flow\(flows == 1 ? "" : "s") (\(link.packets[kind] ?? 0) packets)"
+                return "\(kind.rawValue) \(Format.count(flows, "flow")) (\(Format.count(link.packets[kind] ?? 0, "packet")))"
             }
             if link.arpFrames > 0 { parts.append("arp \(link.arpFrames) frame\(link.arpFrames == 1 ? "" : "s")") }
             if link.lldpFrames > 0 { parts.append("lldp \(link.lldpFrames) frame\(link.lldpFrames == 1 ? "" : "s")") }
             if link.llcFrames > 0 { parts.append("llc \(link.llcFrames) frame\(link.llcFrames == 1 ? "" : "s")") }
             out += "  " + parts.joined(separator: ", ") + "\n"
         }
-        out += "\nscope: \(report.inScopeFlows) flows in scope, \(report.outOfScopeFlows) out of scope (\(report.outOfScopePackets) packets)"
+        out += "\nscope: \(Format.count(report.inScopeFlows, "flow")) in scope, \(report.outOfScopeFlows) out of scope (\(Format.count(report.outOfScopePackets, "packet")))"
         if report.oneSidedFlows > 0 { out += "; \(report.oneSidedFlows) seen in one direction only (one-sided capture)" }
         out += "\n"
         let counts = report.counts
@@ -137,7 +137,7 @@ public enum AuditText {
     static func groupText(_ g: UnexpectedGroup, attempt: Bool, host: (IPAddress, [String]) -> String, paint: Paint) -> String {
         var out = "  \(host(g.initiator, g.initiatorNames)) -> \(host(g.responder, g.responderNames)) \(g.service)"
             + (g.vlan.map { " vlan \($0)" } ?? "")
-        out += "  \(g.flows) flow\(g.flows == 1 ? "" : "s"), \(g.packets) packets, \(g.bytes) bytes, "
+        out += "  \(Format.count(g.flows, "flow")), \(Format.count(g.packets, "packet")), \(Format.count(g.bytes, "byte")), "
             + "\(Format.timestamp(g.firstSeen)) to \(Format.timestamp(g.lastSeen))\n"
         let states = g.states.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
         out += "      finding: \(g.findingID(attempt: attempt))\n"
@@ -153,9 +153,11 @@ public enum AuditText {
         if g.orientedByRule { out += "      first seen mid-stream: oriented by the rules\n" }
         if g.communityIDs.count == 1 {
             out += "      community id: \(g.communityIDs[0])\n"
+            out += "      uid: \(g.uids[0])\n"
         } else {
-            let shown = g.communityIDs.prefix(3).joined(separator: ", ")
-            out += "      community ids: \(shown)\(g.flows > 3 ? ", … (\(g.flows) flows; JSON lists the first \(g.communityIDs.count))" : "")\n"
+            let more = g.flows > 3 ? ", … (\(g.flows) flows; JSON lists the first \(g.communityIDs.count))" : ""
+            out += "      community ids: \(g.communityIDs.prefix(3).joined(separator: ", "))\(more)\n"
+            out += "      uids: \(g.uids.prefix(3).joined(separator: ", "))\(more)\n"
         }
         if g.flows > g.communityIDs.count || g.flows > 1 { out += "      filter: \(g.filter)\n" }
         return out
@@ -170,4 +172,14 @@ struct Paint {
     func green(_ text: String) -> String { wrap(text, "32") }
     func yellow(_ text: String) -> String { wrap(text, "33") }
     func bold(_ text: String) -> String { wrap(text, "1") }
+
+    /// A connection state: green when the traffic got through, red when refused, yellow when
+    /// nobody answered.
+    func state(_ text: String, _ state: ConnectionState) -> String {
+        switch state {
+        case .rejected, .unreachable: red(text)
+        case .attempted, .unanswered: yellow(text)
+        default: green(text)
+        }
+    }
 }

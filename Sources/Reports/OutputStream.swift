@@ -294,10 +294,74 @@ public enum Format {
         return out + "\""
     }
 
-    /// Right-pads `text` to `width` characters.
+    /// Right-pads `text` to `width` visible characters (colour escapes take no room).
     public static func column(_ text: String, _ width: Int) -> String {
-        let count = text.utf8.count  // the columns hold ASCII (addresses, numbers, names)
-        return count >= width ? text : text + String(repeating: " ", count: width - count)
+        aligned(text, width, right: false)
+    }
+
+    /// `text` padded with spaces to `width` visible characters, on the right (left-aligned) or
+    /// on the left (right-aligned).
+    public static func aligned(_ text: String, _ width: Int, right: Bool) -> String {
+        let count = visibleWidth(text)
+        guard count < width else { return text }
+        let padding = String(repeating: " ", count: width - count)
+        return right ? padding + text : text + padding
+    }
+
+    /// The characters a terminal shows for `text`: ANSI colour sequences (`ESC [ ... m`) take
+    /// no room; every other character takes one.
+    public static func visibleWidth(_ text: String) -> Int {
+        var width = 0
+        var inEscape = false
+        var sawBracket = false
+        for scalar in text.unicodeScalars {
+            if inEscape {
+                if !sawBracket { sawBracket = scalar == "["; if !sawBracket { inEscape = false }; continue }
+                if scalar.value >= 0x40 && scalar.value <= 0x7E { inEscape = false }
+                continue
+            }
+            if scalar == "\u{1B}" {
+                inEscape = true
+                sawBracket = false
+                continue
+            }
+            // Combining marks join the character before them.
+            if scalar.properties.generalCategory == .nonspacingMark || scalar.properties.generalCategory == .enclosingMark { continue }
+            width += 1
+        }
+        return width
+    }
+
+    /// `text` cut to `width` visible characters, its last one an ellipsis (…) when cut.
+    /// For plain text (no colour sequences).
+    public static func truncated(_ text: String, _ width: Int) -> String {
+        guard visibleWidth(text) > width else { return text }
+        guard width > 0 else { return "" }
+        var out = ""
+        var count = 0
+        for character in text {
+            if count == width - 1 { break }
+            out.append(character)
+            count += 1
+        }
+        return out + "…"
+    }
+
+    /// `text` with control characters (C0, DEL, C1) shown as `?`, so a name read from a packet
+    /// cannot move the terminal's cursor or break a table row.
+    public static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || ($0.value >= 0x7F && $0.value < 0xA0) }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            out.unicodeScalars.append(scalar.value < 0x20 || (scalar.value >= 0x7F && scalar.value < 0xA0) ? "?" : scalar)
+        }
+        return out
+    }
+
+    /// `1 packet`, `2 packets`: a count with its noun in the right number (`plural` for nouns
+    /// that do not just add an s: `count(n, "advisory", "advisories")`).
+    public static func count(_ value: some BinaryInteger, _ singular: String, _ plural: String? = nil) -> String {
+        "\(value) \(value == 1 ? singular : plural ?? singular + "s")"
     }
 }
 
@@ -385,6 +449,19 @@ public struct ByteAppender {
     public mutating func pad(from start: Int, to width: Int) {
         let written = bytes.count - start
         if written < width { bytes.append(contentsOf: repeatElement(0x20, count: width - written)) }
+    }
+
+    /// Appends a CSV field (RFC 4180): as it is, or in double quotes with quotes doubled when it
+    /// holds a comma, a quote or a line break.
+    public mutating func csvField(_ text: String) {
+        let needsQuotes = text.utf8.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
+        guard needsQuotes else { return ascii(text) }
+        byte(0x22)
+        for b in text.utf8 {
+            if b == 0x22 { byte(0x22) }
+            byte(b)
+        }
+        byte(0x22)
     }
 
     /// The current length of the pending buffer, for ``pad(from:to:)``.

@@ -1,12 +1,45 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Policy
 
-/// Writes one line to standard error, prefixed with the program name.
+// Everything flowaudit says on standard error has one form, the program name first:
+//   flowaudit: error: FILE:LINE:COL: message      (a diagnostic of a rule file or site)
+//   flowaudit: error: capture.pcap: byte 1234: message
+//   flowaudit: warning: message
+//   flowaudit: message                            (progress and status lines of `live`)
+
+/// Writes `flowaudit: error: message` to standard error.
 func printError(_ message: String) {
-    var line = "flowaudit: " + message + "\n"
-    line.withUTF8 { buffer in
-        // SAFETY: the pointer and count describe the UTF-8 bytes of `line`, valid for the call.
-        _ = unsafe write(2, buffer.baseAddress, buffer.count)
+    writeStandardError("flowaudit: error: " + message + "\n")
+}
+
+/// Writes `flowaudit: warning: message` to standard error.
+func printWarning(_ message: String) {
+    writeStandardError("flowaudit: warning: " + message + "\n")
+}
+
+/// Writes `flowaudit: message` to standard error: status lines that are neither errors nor warnings.
+func printStatus(_ message: String) {
+    writeStandardError("flowaudit: " + message + "\n")
+}
+
+/// Writes a rule file's or site's diagnostic: `flowaudit: error: FILE:LINE:COL: message`.
+func printDiagnostic(_ diagnostic: Diagnostic) {
+    writeStandardError("flowaudit: " + diagnostic.description + "\n")
+}
+
+/// Writes `text` to standard error as it is, unbuffered.
+func writeStandardError(_ text: String) {
+    var text = text
+    text.withUTF8 { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            // SAFETY: the pointer and count describe the UTF-8 bytes of `text` from `offset`, valid for the call.
+            let written = unsafe write(2, buffer.baseAddress! + offset, buffer.count - offset)
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { return }
+            offset += written
+        }
     }
 }

@@ -29,23 +29,32 @@ struct FlowAudit: ParsableCommand {
 
 extension FlowAudit {
     /// Runs the command, with ArgumentParser's usage-error status (64, EX_USAGE) mapped to 2, the
-    /// documented status of usage and I/O errors (see ``ExitStatus``).
+    /// documented status of usage and I/O errors (see ``ExitStatus``), and its messages in the
+    /// one form flowaudit writes errors in (`flowaudit: error: ...`, see Diagnostics.swift).
     static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            if exitCode(for: error).rawValue == 64 {
-                var text = fullMessage(for: error)
-                if !text.hasSuffix("\n") { text += "\n" }
-                text.withUTF8 { buffer in
-                    // SAFETY: the pointer and count describe the UTF-8 bytes of `text`, valid for the call.
-                    _ = unsafe write(2, buffer.baseAddress, buffer.count)
-                }
-                Glibc.exit(ExitStatus.usageOrIO)
+            let code = exitCode(for: error).rawValue
+            if error is ExitCode || code == 0 {
+                exit(withError: error)  // a status of our own, or --help and --version
             }
-            exit(withError: error)
+            writeStandardError(usageMessage(fullMessage(for: error)))
+            Glibc.exit(code == 64 ? ExitStatus.usageOrIO : code)
         }
+    }
+
+    /// ArgumentParser's `Error: problem` (and the usage lines after it) as
+    /// `flowaudit: error: problem`, the usage lines kept.
+    static func usageMessage(_ message: String) -> String {
+        var text = message
+        for prefix in ["Error: ", "error: "] where text.hasPrefix(prefix) {
+            text = "flowaudit: error: " + text.dropFirst(prefix.count)
+        }
+        if !text.hasPrefix("flowaudit: ") { text = "flowaudit: error: " + text }
+        if !text.hasSuffix("\n") { text += "\n" }
+        return text
     }
 }
 

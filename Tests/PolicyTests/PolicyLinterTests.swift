@@ -28,8 +28,8 @@ import Testing
               - { id: reverse, purpose: Reverse, from: b, to: a, services: [tcp/1200], ref: t }
             """
         #expect(Self.lint(text) == [
-            "r.yaml:10:5: warning: rule 'l/narrow' is shadowed by 'l/wide' (r.yaml:9:5): every flow it allows, that rule allows too",
-            "r.yaml:11:5: warning: rule 'l/reverse' is shadowed by 'l/wide' (r.yaml:9:5): every flow it allows, that rule allows too",
+            "warning: r.yaml:10:5: rule 'l/narrow' is shadowed by 'l/wide' (r.yaml:9:5): every flow it allows, that rule allows too",
+            "warning: r.yaml:11:5: rule 'l/reverse' is shadowed by 'l/wide' (r.yaml:9:5): every flow it allows, that rule allows too",
         ])
     }
 
@@ -39,7 +39,7 @@ import Testing
               - { id: wide, purpose: Wide, from: a, to: [b, c], services: [tcp+udp/53], ref: t }
             """
         #expect(Self.lint(text) == [
-            "r.yaml:9:5: warning: rule 'l/narrow' is shadowed by 'l/wide' (r.yaml:10:5): every flow it allows, that rule allows too",
+            "warning: r.yaml:9:5: rule 'l/narrow' is shadowed by 'l/wide' (r.yaml:10:5): every flow it allows, that rule allows too",
         ])
     }
 
@@ -48,7 +48,38 @@ import Testing
               - { id: one, purpose: One, from: a, to: b, services: [tcp/22], ref: t }
               - { id: two, purpose: Two, from: a, to: b, services: [tcp/22], ref: t }
             """
-        #expect(Self.lint(text) == ["r.yaml:10:5: warning: rule 'l/two' allows exactly what 'l/one' allows (r.yaml:9:5)"])
+        #expect(Self.lint(text) == ["warning: r.yaml:10:5: rule 'l/two' allows exactly what 'l/one' allows (r.yaml:9:5)"])
+    }
+
+    @Test("two rows of the document with the same flows: a note, not a warning; a copy under one reference stays a warning")
+    func identicalRulesFromTwoRows() {
+        let rows = Self.head + """
+              - { id: one, purpose: Remoting, from: a, to: b, services: [tcp/5985, tcp/5986], required: true, ref: row 2 }
+              - { id: two, purpose: Password change, from: a, to: b, services: [tcp/5985, tcp/5986], required: true, ref: row 3 }
+            """
+        #expect(Self.lint(rows) == ["note: r.yaml:10:5: rule 'l/two' allows exactly what 'l/one' allows (r.yaml:9:5): "
+            + "the document lists the same flows for two purposes ('row 2', 'row 3'); both are kept and reported"])
+        let sameRow = Self.head + """
+              - { id: one, purpose: Remoting, from: a, to: b, services: [tcp/5985], ref: row 2 }
+              - { id: two, purpose: Password change, from: a, to: b, services: [tcp/5985], ref: row 2 }
+            """
+        #expect(Self.lint(sameRow) == ["warning: r.yaml:10:5: rule 'l/two' allows exactly what 'l/one' allows (r.yaml:9:5)"])
+    }
+
+    @Test("a required rule inside an optional one is the document's requirement: no shadow warning; the reverse still warns")
+    func requiredRuleInsideAnOptionalOne() {
+        let text = Self.head + """
+              - { id: base, purpose: Base, from: a, to: b, services: [tcp+udp/3478], required: true, ref: item 2 }
+              - { id: pinned, purpose: Pinned, from: a, to: b, services: [tcp+udp/3478, tcp+udp/5349], required: false, ref: paragraph 1 }
+            """
+        #expect(Self.lint(text) == [])
+        let optionalInside = Self.head + """
+              - { id: base, purpose: Base, from: a, to: b, services: [tcp+udp/3478], required: false, ref: item 2 }
+              - { id: pinned, purpose: Pinned, from: a, to: b, services: [tcp+udp/3478, tcp+udp/5349], required: true, ref: paragraph 1 }
+            """
+        #expect(Self.lint(optionalInside) == [
+            "warning: r.yaml:9:5: rule 'l/base' is shadowed by 'l/pinned' (r.yaml:10:5): every flow it allows, that rule allows too",
+        ])
     }
 
     @Test func overlappingRules() {
@@ -57,7 +88,7 @@ import Testing
               - { id: two, purpose: Two, from: a, to: b, services: [tcp/150-250], ref: t }
               - { id: apart, purpose: Apart, from: a, to: b, services: [tcp/300], ref: t }
             """
-        #expect(Self.lint(text) == ["r.yaml:10:5: warning: rule 'l/two' overlaps 'l/one' (r.yaml:9:5): some flows are allowed by both"])
+        #expect(Self.lint(text) == ["warning: r.yaml:10:5: rule 'l/two' overlaps 'l/one' (r.yaml:9:5): some flows are allowed by both"])
     }
 
     @Test func broadRules() {
@@ -67,8 +98,8 @@ import Testing
             """
         let site = "site: s\nrules: []\nroles:\n  a: [10.0.0.1]\n  b: [10.0.0.2]\n  c: [any]\n"
         #expect(Self.lint(text, site: site) == [
-            "r.yaml:9:5: warning: rule 'l/everything' is overly broad: tcp/1-65535 allows every port",
-            "r.yaml:10:5: warning: rule 'l/anywhere' is overly broad: it allows any host to any host",
+            "warning: r.yaml:9:5: rule 'l/everything' is overly broad: tcp/1-65535 allows every port",
+            "warning: r.yaml:10:5: rule 'l/anywhere' is overly broad: it allows any host to any host",
         ])
     }
 
@@ -79,7 +110,7 @@ import Testing
             """
         let site = "site: s\nroles:\n  a: [10.0.0.1]\n  b: [10.0.0.2]\n  c: [any]\n"
         #expect(Self.lint(text, site: site) == [
-            "r.yaml:10:5: warning: rule 'l/specific' is shadowed by 'l/open' (r.yaml:9:5): every flow it allows, that rule allows too",
+            "warning: r.yaml:10:5: rule 'l/specific' is shadowed by 'l/open' (r.yaml:9:5): every flow it allows, that rule allows too",
         ])
     }
 }

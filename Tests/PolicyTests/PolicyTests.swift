@@ -21,8 +21,8 @@ import Testing
     @Test func unknownRoleIsAnErrorAndUnboundRoleAWarning() throws {
         let result = Self.load(site: "site: hq\nrules: [demo.yaml]\nroles:\n  app: [10.0.0.1]\n  dbb: [10.0.0.2]\n")
         #expect(result.diagnostics.map(\.description) == [
-            "demo.yaml:8:3: warning: role 'demo.db' has no binding in site 'hq' (site.yaml); its rules are unbound: demo/app-db",
-            "site.yaml:5:3: error: site binds role 'dbb' that no loaded rule file declares (did you mean 'demo.db'?) (rule files loaded: demo)",
+            "warning: demo.yaml:8:3: role 'demo.db' has no binding in site 'hq' (site.yaml); its rules are unbound: demo/app-db",
+            "error: site.yaml:5:3: site binds role 'dbb' that no loaded rule file declares (did you mean 'demo.db'?) (rule files loaded: demo)",
         ])
         // A typo must not leave the audit with nothing in scope and a clean result: it is an error.
         #expect(result.hasErrors)
@@ -56,19 +56,19 @@ import Testing
             """
         let result = Self.load(site: site)
         #expect(result.diagnostics.map(\.description) == [
-            "demo.yaml:5:3: warning: role 'demo.app' has no binding in site 'hq' (site.yaml); its rules are unbound: demo/app-db",
-            "site.yaml:4:9: error: invalid IPv4 address '10.0.0.300' in role 'app'",
-            "site.yaml:4:21: error: invalid CIDR block '10.0.0.0/8x': prefix length '8x' is not 0-32 in role 'app'",
-            "site.yaml:7:16: error: 'db2.example' for name 'db.example' is not an IPv4 or IPv6 address (a static name binding lists single addresses)",
-            "site.yaml:8:3: error: invalid name '*.example' in names: a static binding names one host, not a '*.' suffix",
-            "site.yaml:9:1: error: unknown key 'chose' in the site binding (did you mean 'choose'?)",
-            "site.yaml:10:12: error: dns-grace must be a whole number of seconds, found the scalar '-5'",
+            "warning: demo.yaml:5:3: role 'demo.app' has no binding in site 'hq' (site.yaml); its rules are unbound: demo/app-db",
+            "error: site.yaml:4:9: invalid IPv4 address '10.0.0.300' in role 'app'",
+            "error: site.yaml:4:21: invalid CIDR block '10.0.0.0/8x': prefix length '8x' is not 0-32 in role 'app'",
+            "error: site.yaml:7:16: 'db2.example' for name 'db.example' is not an IPv4 or IPv6 address (a static name binding lists single addresses)",
+            "error: site.yaml:8:3: invalid name '*.example' in names: a static binding names one host, not a '*.' suffix",
+            "error: site.yaml:9:1: unknown key 'chose' in the site binding (did you mean 'choose'?)",
+            "error: site.yaml:10:12: dns-grace must be a duration of whole seconds, minutes or hours (90, 90s, 5m, 1h), found the scalar '-5'",
         ])
     }
 
     @Test func siteWithoutName() {
         let result = Self.load(site: "rules: [demo.yaml]\n")
-        #expect(result.diagnostics.map(\.description).contains("site.yaml:1:1: error: missing required key 'site' in the site binding"))
+        #expect(result.diagnostics.map(\.description).contains("error: site.yaml:1:1: missing required key 'site' in the site binding"))
     }
 
     static let smtp = """
@@ -109,9 +109,9 @@ import Testing
             """
         let result = Self.load(site: site, rules: ["mailer.yaml": Self.smtp])
         #expect(result.diagnostics.map(\.description) == [
-            "site.yaml:5:3: error: choose: 'tcp/2525' is not an alternative of rule 'mailer/smtp' (it offers tcp/587, tcp/25, tcp/465)",
-            "site.yaml:6:3: error: choose names unknown rule 'smpt' (did you mean 'smtp'?)",
-            "site.yaml:7:16: error: port 0 out of range in service 'tcp/0' (ports are 1-65535) in choose for rule 'mailer/smtp'",
+            "error: site.yaml:5:3: choose: 'tcp/2525' is not an alternative of rule 'mailer/smtp' (it offers tcp/587, tcp/25, tcp/465)",
+            "error: site.yaml:6:3: choose names unknown rule 'smpt' (did you mean 'smtp'?)",
+            "error: site.yaml:7:16: port 0 out of range in service 'tcp/0' (ports are 1-65535) in choose for rule 'mailer/smtp'",
         ])
     }
 
@@ -120,7 +120,7 @@ import Testing
         let site = "site: hq\nrules: [mailer.yaml, notifier.yaml]\nroles: {mailer.app: [10.0.0.1], mailer.mail: [10.0.0.25], notifier.app: [10.0.0.1], notifier.mail: [10.0.0.25]}\nchoose: {smtp: tcp/25, notifier/smtp: tcp/465}\n"
         let result = Self.load(site: site, rules: ["mailer.yaml": Self.smtp, "notifier.yaml": other])
         #expect(result.diagnostics.map(\.description) == [
-            "site.yaml:4:10: error: choose: rule id 'smtp' is ambiguous (mailer/smtp, notifier/smtp); write system/id",
+            "error: site.yaml:4:10: choose: rule id 'smtp' is ambiguous (mailer/smtp, notifier/smtp); write system/id",
         ])
         #expect(result.policy.rules.map { $0.chosen?.description } == [nil, "tcp/465"])
     }
@@ -128,7 +128,7 @@ import Testing
     @Test func systemDefinedTwice() {
         let result = Fixtures.loader(["a.yaml": Fixtures.demo, "b.yaml": Fixtures.demo]).load(site: nil, rules: ["a.yaml", "b.yaml"])
         #expect(result.diagnostics.map(\.description) == [
-            "b.yaml:1:1: error: system 'demo' is also defined by a.yaml; each system needs its own id",
+            "error: b.yaml:1:1: system 'demo' is also defined by a.yaml; each system needs its own id",
         ])
     }
 
@@ -179,7 +179,7 @@ import Testing
         let result = Fixtures.loader(["demo.yaml": Fixtures.demo, "backup.yaml": other, "site.yaml": site]).load(site: "site.yaml", rules: [])
         #expect(result.hasErrors)
         #expect(result.diagnostics.filter { $0.severity == .error }.map(\.description) == [
-            "site.yaml:5:3: error: role 'db' is declared by several loaded rule files ('demo.db', 'backup.db'); write system.role",
+            "error: site.yaml:5:3: role 'db' is declared by several loaded rule files ('demo.db', 'backup.db'); write system.role",
         ])
         #expect(result.policy.role("backup.db")?.siteHosts?.map(\.description) == ["10.0.0.3"])
     }
@@ -224,10 +224,10 @@ import Testing
             """
         let result = Self.load(site: site)
         #expect(result.diagnostics.filter { $0.severity == .error }.map(\.description) == [
-            "site.yaml:5:3: error: host name '10.0.0.5' is an address; name the machine (for example 'node-a') and list its addresses",
-            "site.yaml:6:12: error: address 10.0.0.1 of host 'node-b' already belongs to host 'node-a'",
-            "site.yaml:6:22: error: 'not-an-address' for host 'node-b' is not an IPv4 or IPv6 address (a host lists the single addresses of one machine)",
-            "site.yaml:11:16: error: VLAN id '5000' in role 'db' must be a whole number from 1 to 4094",
+            "error: site.yaml:5:3: host name '10.0.0.5' is an address; name the machine (for example 'node-a') and list its addresses",
+            "error: site.yaml:6:12: address 10.0.0.1 of host 'node-b' already belongs to host 'node-a'",
+            "error: site.yaml:6:22: 'not-an-address' for host 'node-b' is not an IPv4 or IPv6 address (a host lists the single addresses of one machine)",
+            "error: site.yaml:11:16: VLAN id '5000' in role 'db' must be a whole number from 1 to 4094",
         ])
     }
 
@@ -235,7 +235,7 @@ import Testing
         let rules = Fixtures.demo + "\n    each: true"
         let result = Self.load(site: "site: hq\nrules: [demo.yaml]\nroles:\n  app: [10.0.0.0/24]\n  db: [10.0.0.2]\n", rules: ["demo.yaml": rules])
         #expect(result.diagnostics.map(\.description) == [
-            "demo.yaml:11:5: warning: rule 'demo/app-db' has 'each: true' but the hosts of its 'from' roles cannot be listed: role 'demo.app' is bound to the block 10.0.0.0/24",
+            "warning: demo.yaml:11:5: rule 'demo/app-db' has 'each: true' but the hosts of its 'from' roles cannot be listed: role 'demo.app' is bound to the block 10.0.0.0/24",
         ])
     }
 

@@ -63,7 +63,7 @@ struct AuditOptions: ParsableArguments {
         // Errors always go to standard error; warnings too when the report is not text on the
         // terminal (the text report lists them itself).
         for diagnostic in loaded.diagnostics where diagnostic.severity == .error || format != .text || output != "-" {
-            printError("\(diagnostic)")
+            printDiagnostic(diagnostic)
         }
         if loaded.hasErrors {
             printError("the rules or the site are invalid: nothing was audited (run 'flowaudit lint' for details)")
@@ -151,6 +151,7 @@ struct AuditCommand: ParsableCommand {
 
     @OptionGroup var options: AuditOptions
     @OptionGroup var timeouts: TimeoutOptions
+    @OptionGroup var progressOptions: ProgressOptions
 
     @Option(help: ArgumentHelp(
         "Digest of each input for the evidence manifest (sha256, or none).",
@@ -184,20 +185,22 @@ struct AuditCommand: ParsableCommand {
         let auditor = Auditor(policy: policy, configuration: configuration)
         // The evidence manifest's digests are computed on the other core while the audit runs.
         let digests = BackgroundDigests(paths: digest == .sha256 ? captures : [])
-        let inputs = auditor.run(paths: captures, reading: timeouts.reading)
+        let progress = progressOptions.line(for: captures)
+        let inputs = auditor.run(paths: captures, reading: timeouts.reading, progress: progress?.hook)
+        progress?.finish()
         var inputError = false
         var evidence: [InputEvidence] = []
         var completeness = Completeness()
         completeness.lossAllowed = allowLoss
         for input in inputs {
             for warning in input.summary.warnings {
-                printError("warning: \(warning)")
+                printWarning("\(warning)")
                 if case .truncatedRecord = warning {
                     completeness.gaps.append(Completeness.Gap(kind: "truncated-input", detail: warning.description))
                 }
             }
             if let error = input.error ?? input.summary.error {
-                printError("error: \(error)")
+                printError("\(error)")
                 // A capture read up to a corrupt record is audited as far as it goes (INCOMPLETE);
                 // one that could not be read at all is an input error.
                 if input.summary.packets > 0 {

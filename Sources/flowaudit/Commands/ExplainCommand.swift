@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Policy
 
 struct ExplainCommand: ParsableCommand {
@@ -27,17 +26,17 @@ struct ExplainCommand: ParsableCommand {
         switch ExplainQuery.parse(flow) {
         case .success(let parsed): query = parsed
         case .failure(let error):
-            printError("error: \(error.message)")
+            printError(error.message)
             throw ExitCode(2)
         }
         let loaded = PolicyLoader().load(site: site, rules: rules)
         if loaded.hasErrors {
-            for diagnostic in loaded.diagnostics where diagnostic.severity == .error { printError(diagnostic.description) }
+            for diagnostic in loaded.diagnostics where diagnostic.severity == .error { printDiagnostic(diagnostic) }
             throw ExitCode(2)
         }
         let warnings = loaded.diagnostics.filter { $0.severity == .warning }.count
         if warnings > 0 {
-            printError("\(warnings) warning\(warnings == 1 ? "" : "s") in the rule files or site; 'flowaudit lint \(site)' lists them")
+            printWarning("\(warnings) warning\(warnings == 1 ? "" : "s") in the rule files or site; 'flowaudit lint \(site)' lists them")
         }
         let compiled = CompiledPolicy(loaded.policy)
         switch compiled.explain(query) {
@@ -45,15 +44,8 @@ struct ExplainCommand: ParsableCommand {
             print(explanation.text, terminator: "")
             if !explanation.result.isAllowed { throw ExitCode(1) }
         case .failure(let error):
-            printError("error: \(error.message)")
+            printError(error.message)
             throw ExitCode(2)
         }
-    }
-}
-
-extension ExplainCommand {
-    /// Writes a line to standard error.
-    fileprivate func printError(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }

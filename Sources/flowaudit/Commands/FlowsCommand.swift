@@ -12,8 +12,12 @@ struct FlowsCommand: ParsableCommand {
         abstract: "Print the bidirectional flow table of one or more captures.",
         discussion: """
             Reads pcap and pcapng files (or standard input, -) as one continuous capture and prints \
-            one row per flow as it ends, then a summary of every input. Exit status: 0, or 2 when an \
-            input could not be read to its end (everything before the problem is still reported).
+            one row per flow as it ends, then a summary of every input. Each flow has a uid (stable: \
+            the same capture gives the same uids, as in the audit report), the application protocol \
+            recognised in its payload (service), the names its responder was reached by (DNS \
+            answers in the capture, TLS SNI, HTTP Host) and its TLS version. Exit status: 0, or 2 \
+            when an input could not be read to its end (everything before the problem is still \
+            reported).
             """
     )
 
@@ -26,20 +30,32 @@ struct FlowsCommand: ParsableCommand {
     @Option(help: "Write the table to this file instead of standard output.")
     var output: String = "-"
 
+    @Flag(name: .customLong("no-color"), help: "Never colour the text table (so does a non-empty NO_COLOR in the environment).")
+    var noColour = false
+
     @OptionGroup var timeouts: TimeoutOptions
+    @OptionGroup var progressOptions: ProgressOptions
 
     func run() throws {
-        let out = try ReportOutput(path: output)
-        let writer = FlowTableWriter(format: format, output: out)
+        let out: ReportOutput
+        do { out = try ReportOutput(path: output) } catch {
+            printError("\(error)")
+            throw ExitCode(ExitStatus.usageOrIO)
+        }
+        let writer = FlowTableWriter(format: format, output: out, colour: out.isTerminal && !noColour && !AuditOptions.noColorRequested)
         writer.begin()
-        var meter = FlowMeter(configuration: timeouts.configuration) { flow in writer.row(flow) }
-        let inputs = CaptureRun.run(paths: captures, meter: &meter, reading: timeouts.reading)
+        let inspector = FlowInspector()
+        var meter = FlowMeter(configuration: timeouts.configuration) { flow in writer.row(flow, facts: inspector.end(flow)) }
+        inspector.install(on: &meter)
+        let progress = progressOptions.line(for: captures)
+        let inputs = CaptureRun.run(paths: captures, meter: &meter, reading: timeouts.reading, progress: progress?.hook)
+        progress?.finish()
         writer.end(inputs: inputs, statistics: meter.statistics)
         var failed = false
         for input in inputs {
-            for warning in input.summary.warnings { printError("warning: \(warning)") }
+            for warning in input.summary.warnings { printWarning("\(warning)") }
             if let error = input.error ?? input.summary.error {
-                printError("error: \(error)")
+                printError("\(error)")
                 failed = true
             }
         }
@@ -49,11 +65,16 @@ struct FlowsCommand: ParsableCommand {
 
 /// Flow timeouts shared by the commands that meter flows.
 struct TimeoutOptions: ParsableArguments {
-    @Option(name: .customLong("tcp-timeout"), help: "Seconds a TCP flow may idle before it ends.")
-    var tcpTimeout: Double = 300
+    @Option(name: .customLong("tcp-timeout"), help: ArgumentHelp("How long a TCP flow may idle before it ends (90, 90s, 5m, 1h; default 5m).", valueName: "duration"),
+            transform: DurationArgument.parse(option: "--tcp-timeout"))
+    var tcpTimeoutDuration = DurationArgument(seconds: 300)
 
-    @Option(name: .customLong("udp-timeout"), help: "Seconds a UDP, ICMP or other flow may idle before it ends.")
-    var udpTimeout: Double = 60
+    @Option(name: .customLong("udp-timeout"), help: ArgumentHelp("How long a UDP, ICMP or other flow may idle before it ends (90, 90s, 5m, 1h; default 60s).", valueName: "duration"),
+            transform: DurationArgument.parse(option: "--udp-timeout"))
+    var udpTimeoutDuration = DurationArgument(seconds: 60)
+
+    var tcpTimeout: Double { tcpTimeoutDuration.seconds }
+    var udpTimeout: Double { udpTimeoutDuration.seconds }
 
     @Option(name: .customLong("max-flows"), help: ArgumentHelp(
         "Flows kept open at most; beyond it the flow idle longest ends early (reason table-full).",

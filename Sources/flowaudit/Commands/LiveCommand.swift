@@ -17,6 +17,8 @@ extension EventWriter.Style: ExpressibleByArgument {}
 struct DurationArgument {
     var seconds: Double
 
+    init(seconds: Double) { self.seconds = seconds }
+
     /// A transform for `@Option` that says what is accepted when a value is not.
     static func parse(option: String) -> @Sendable (String) throws -> DurationArgument {
         { text in
@@ -260,12 +262,12 @@ struct LiveCommand: ParsableCommand {
                 printError("--metrics-listen \(metricsListen ?? ""): \(error)")
                 throw ExitCode(2)
             }
-            printError("metrics on http://\(metricsAddress.host.contains(":") ? "[\(metricsAddress.host)]" : metricsAddress.host):\(metricsServer?.port ?? 0)/metrics")
+            printStatus("metrics on http://\(metricsAddress.host.contains(":") ? "[\(metricsAddress.host)]" : metricsAddress.host):\(metricsServer?.port ?? 0)/metrics")
         }
         defer { try? metricsServer?.close() }
 
         // As tcpdump does: the capture is open and every output is ready.
-        printError("listening on \(interface), snapshot length \(session.snapshotLength) bytes")
+        printStatus("listening on \(interface), snapshot length \(session.snapshotLength) bytes")
         let link = LinkMonitor(interface: interface)
         var gaps: [Completeness.Gap] = []
         var linkDownSince: Int64?
@@ -304,11 +306,11 @@ struct LiveCommand: ParsableCommand {
                 let up = link.isLinkUp() ?? true
                 if !up && linkDownSince == nil {
                     linkDownSince = now
-                    printError("interface \(interface) went down at \(Format.timestamp(now)): capture paused, packets sent meanwhile are not seen")
+                    printWarning("interface \(interface) went down at \(Format.timestamp(now)): capture paused, packets sent meanwhile are not seen")
                 } else if up, let since = linkDownSince {
                     linkDownSince = nil
                     gaps.append(Completeness.Gap(kind: "link-down", start: since, end: now, detail: "interface \(interface) was down"))
-                    printError("interface \(interface) is up again at \(Format.timestamp(now)) after \(Format.duration(now - since)) s: capture resumed")
+                    printStatus("interface \(interface) is up again at \(Format.timestamp(now)) after \(Format.duration(now - since)) s: capture resumed")
                 }
                 metrics.update(auditor: auditor, bytes: bytesSeen, backlog: backlog.statistics,
                                sinks: eventSinks.map(\.counters), linkDown: linkDownSince != nil)
@@ -346,7 +348,7 @@ struct LiveCommand: ParsableCommand {
                               droppedByBacklog: backlogStatistics.droppedByBacklog, peakBacklogBytes: backlogStatistics.peakBytes)
         }
         if let counts, counts.dropped > 0 {
-            printError("\(counts.dropped) packets were dropped: missing and blocked verdicts may be wrong")
+            printWarning("\(counts.dropped) packet\(counts.dropped == 1 ? " was" : "s were") dropped: missing and blocked verdicts may be wrong")
         }
         var report = auditor.report(inputs: [InputEvidence(report: input, sha256: nil, size: nil)], policyFiles: files,
                                     policyWarnings: warnings, commandLine: CommandLine.arguments,
@@ -363,7 +365,7 @@ struct LiveCommand: ParsableCommand {
             // take is counted in the sink, not as loss.
             let readerLeft = sink.kind == "stdout" && sink.firstErrno == EPIPE
             if readerLeft {
-                printError("standard output was closed by its reader: capture stopped at \(Format.timestamp(stopTime))")
+                printStatus("standard output was closed by its reader: capture stopped at \(Format.timestamp(stopTime))")
                 continue
             }
             report.completeness.droppedEvents += sink.dropped
