@@ -437,7 +437,8 @@ public struct ReportMerge {
             case "last_seen": out.append((key, .string(versions.compactMap { $0[key]?.string }.max() ?? "")))
             case "states": out.append((key, .object(states.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.int($0.value)) })))
             case "oriented_by_rule": out.append((key, .bool(versions.contains { $0[key]?.bool == true })))
-            case "community_ids":
+            case "community_ids", "uids":
+                // Listed side by side, flow by flow, with the same cap.
                 out.append((key, .array(Array(versions.flatMap { $0[key]?.array ?? [] }.prefix(listedCommunityIDs)))))
             default: out.append((key, value))  // roles, nearest rule, example: the first flow's
             }

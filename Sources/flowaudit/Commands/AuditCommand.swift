@@ -220,7 +220,7 @@ struct AuditCommand: ParsableCommand {
             let written = try Extraction.extract(findings, paths: captures, outputs: findings.map { extract + "/" + $0.fileName },
                                                  policy: policy, timeouts: timeouts)
             for (index, finding) in findings.enumerated() {
-                printError("extract: \(written.files[index].path): \(written.files[index].packets) packets of \(finding.id) (\(finding.title)); filter: \(written.filters[index])")
+                printStatus("extract: \(written.files[index].path): \(written.files[index].packets) packets of \(finding.id) (\(finding.title)); filter: \(written.filters[index])")
             }
         }
         let status = try options.finish(report, auditor: auditor, inputError: inputError)

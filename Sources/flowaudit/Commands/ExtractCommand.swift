@@ -50,7 +50,7 @@ struct ExtractCommand: ParsableCommand {
         let findings = ExtractableFinding.all(in: report, blockedOnly: false)
         guard let target = findings.first(where: { $0.id == finding }) else {
             let known = findings.map { "\($0.id) (\($0.kind.rawValue): \($0.title))" }
-            printError("error: no finding '\(finding)' in the audit of \(capture.paths.joined(separator: ", "))"
+            printError("no finding '\(finding)' in the audit of \(capture.paths.joined(separator: ", "))"
                 + (known.isEmpty ? ": it has no unexpected traffic and no refused attempts" : "; its findings with packets: \n  " + known.joined(separator: "\n  ")))
             throw ExitCode(ExitStatus.usageOrIO)
         }
@@ -65,7 +65,7 @@ struct ExtractCommand: ParsableCommand {
 enum Extraction {
     static func loadPolicy(site: String, rules: [String]) throws -> CompiledPolicy {
         let loaded = PolicyLoader().load(site: site, rules: rules)
-        for diagnostic in loaded.diagnostics where diagnostic.severity == .error { printError("\(diagnostic)") }
+        for diagnostic in loaded.diagnostics where diagnostic.severity == .error { printDiagnostic(diagnostic) }
         if loaded.hasErrors {
             printError("the rules or the site are invalid (run 'flowaudit lint' for details)")
             throw ExitCode(ExitStatus.usageOrIO)
@@ -79,7 +79,7 @@ enum Extraction {
         var failed = false
         for input in inputs {
             if let error = input.error ?? input.summary.error {
-                printError("error: \(error)")
+                printError("\(error)")
                 if input.summary.packets == 0 { failed = true }
             }
         }
@@ -103,7 +103,7 @@ enum Extraction {
             let filters = findings.indices.map { findings[$0].filter ?? PacketExtraction.filter(extraction.keys[$0]) }
             return (files, extraction.flows, filters)
         } catch {
-            printError("error: \(error)")
+            printError("\(error)")
             throw ExitCode(ExitStatus.usageOrIO)
         }
     }

@@ -55,7 +55,7 @@ struct LearnCommand: ParsableCommand {
         let inputs = auditor.run(paths: capture.paths, reading: timeouts.reading)
         for input in inputs {
             if let error = input.error ?? input.summary.error {
-                printError("error: \(error)")
+                printError("\(error)")
                 if input.summary.packets == 0 { throw ExitCode(ExitStatus.usageOrIO) }
             }
         }
@@ -95,6 +95,6 @@ struct LearnCommand: ParsableCommand {
             printError("\(error)")
             throw ExitCode(ExitStatus.usageOrIO)
         }
-        if output != "-" { printError("learn: \(draft.flowsUsed) flows drafted into \(output); check it against the vendor's document") }
+        if output != "-" { printStatus("learn: \(draft.flowsUsed) flows drafted into \(output); check it against the vendor's document") }
     }
 }

@@ -58,10 +58,10 @@ struct MergeCommand: ParsableCommand {
             for path in reports { parsed.append((path, try ReportMerge.read(path))) }
             merge = try ReportMerge(parsed, failOn: try categories(), commandLine: CommandLine.arguments)
         } catch let failure as ReportMerge.Failure {
-            printError("error: \(failure)")
+            printError("\(failure)")
             throw ExitCode(ExitStatus.usageOrIO)
         }
-        for warning in merge.warnings { printError("warning: \(warning)") }
+        for warning in merge.warnings { printWarning("\(warning)") }
         let out: ReportOutput
         do { out = try ReportOutput(replacing: output) } catch {
             printError("\(error)")
