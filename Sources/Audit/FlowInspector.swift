@@ -124,17 +124,7 @@ public final class FlowInspector {
     }
 
     func learnDNS(_ payload: Span<UInt8>, tcp: Bool, at time: Int64) {
-        do {
-            let message = tcp ? try DNSMessage.parse(tcpPayload: payload) : try DNSMessage.parse(payload)
-            guard message.isResponse else { return }
-            var cuts = DNSNameCuts()
-            for answer in message.addressNames(limits: names.dnsLimits, cuts: &cuts) {
-                for name in answer.names { names.bind(name, to: answer.address, source: .dns, at: time, ttl: answer.ttl) }
-            }
-            names.record(cuts)
-        } catch {
-            malformed[error.rawValue, default: 0] += 1
-        }
+        if let error = names.learn(dnsPayload: payload, tcp: tcp, at: time) { malformed[error.rawValue, default: 0] += 1 }
     }
 
     /// The facts of a flow that ends now; forgets the flow.

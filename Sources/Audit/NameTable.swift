@@ -135,3 +135,23 @@ public struct NameTable: Sendable {
         return text
     }
 }
+
+extension NameTable {
+    /// Binds each address a DNS response answers to its names (CNAME chains followed, within
+    /// `dnsLimits`). Queries are ignored.
+    /// - Returns: the parser's error for a message it could not read, nil otherwise.
+    mutating func learn(dnsPayload payload: Span<UInt8>, tcp: Bool, at time: Int64) -> DNSError? {
+        do {
+            let message = tcp ? try DNSMessage.parse(tcpPayload: payload) : try DNSMessage.parse(payload)
+            guard message.isResponse else { return nil }
+            var cuts = DNSNameCuts()
+            for answer in message.addressNames(limits: dnsLimits, cuts: &cuts) {
+                for name in answer.names { bind(name, to: answer.address, source: .dns, at: time, ttl: answer.ttl) }
+            }
+            record(cuts)
+            return nil
+        } catch {
+            return error
+        }
+    }
+}

@@ -44,7 +44,10 @@ struct AuditOptions: ParsableArguments {
         _ = try failOnCategories()
     }
 
-    func failOnCategories() throws -> Set<FindingCategory> {
+    func failOnCategories() throws -> Set<FindingCategory> { try Self.failOnCategories(failOn) }
+
+    /// The categories of a `--fail-on` value (`unexpected,missing`, or `none`).
+    static func failOnCategories(_ failOn: String) throws -> Set<FindingCategory> {
         if failOn == "none" || failOn.isEmpty { return [] }
         var set: Set<FindingCategory> = []
         for word in failOn.split(separator: ",") {

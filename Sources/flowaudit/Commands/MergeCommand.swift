@@ -38,18 +38,7 @@ struct MergeCommand: ParsableCommand {
         _ = try categories()
     }
 
-    func categories() throws -> Set<FindingCategory> {
-        if failOn == "none" || failOn.isEmpty { return [] }
-        var set: Set<FindingCategory> = []
-        for word in failOn.split(separator: ",") {
-            let name = String(word).trimmed()
-            guard let category = FindingCategory(rawValue: name) else {
-                throw ValidationError("Unknown --fail-on category '\(name)': use \(FindingCategory.allCases.map(\.rawValue).joined(separator: ", ")) or none.")
-            }
-            set.insert(category)
-        }
-        return set
-    }
+    func categories() throws -> Set<FindingCategory> { try AuditOptions.failOnCategories(failOn) }
 
     func run() throws {
         let merge: ReportMerge
