@@ -40,8 +40,14 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
-        // Capture files, header views and decoding. No libpcap.
-        .target(name: "Packets", swiftSettings: strict),
+        // Compressed captures (.gz, .zst), read as streams: zlib's inflate and zstd's streaming
+        // decoder. compress-nio covers zlib only, and its decompressor cannot tell the end of a
+        // gzip member from input that stops inside one (both return without error), which a
+        // reader must to report a truncated file.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // Capture files (plain, gzip or zstd), header views and decoding. No libpcap.
+        .target(name: "Packets", dependencies: ["CZlib", "CZstd"], swiftSettings: strict),
         // The CPU's prefetch hint, for the flow table's batched lookups (C: Swift has no spelling).
         .target(name: "CPrefetch"),
         // Flow key, flow table, connection state, initiator inference, idle eviction.
@@ -71,7 +77,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The only module that imports CPcap: live interfaces, BPF, kernel drop counts.
+        // The only module that imports CPcap: live interfaces, BPF (live and offline), kernel drop counts.
         .target(name: "LiveCapture", dependencies: ["CPcap", "Packets"], swiftSettings: strict),
         // Frame and capture builder: tests, the scenario generator and the benchmarks use it.
         .target(name: "PacketBuilder", dependencies: ["Packets"], swiftSettings: strict),
@@ -99,7 +105,7 @@ let package = Package(
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "Packets", "PacketBuilder"], swiftSettings: strict),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packets"], swiftSettings: strict),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Policy", "Flows", "Packets", "PacketBuilder"], swiftSettings: strict),
-        .testTarget(name: "LiveCaptureTests", dependencies: ["LiveCapture", "Packets"], swiftSettings: strict),
+        .testTarget(name: "LiveCaptureTests", dependencies: ["LiveCapture", "Packets", "PacketBuilder"], swiftSettings: strict),
         .testTarget(name: "FlowauditCLITests", dependencies: ["Packets", "PacketBuilder"], swiftSettings: strict),
     ]
 )

@@ -8,6 +8,8 @@ public struct InputReport: Sendable {
     public var decode: FlowMeterStatistics
     /// The error that ended (or prevented) reading it.
     public var error: CaptureFileError?
+    /// Packets read from it that the `--filter` expression rejected (not metered).
+    public var filteredOut = 0
 
     public init(summary: CaptureFileSummary, decode: FlowMeterStatistics, error: CaptureFileError?) {
         self.summary = summary
@@ -16,10 +18,20 @@ public struct InputReport: Sendable {
     }
 }
 
-/// Runs capture inputs through a ``FlowMeter``, one after the other as one continuous capture
-/// (rotated files in order continue each other's flows). An input that cannot be opened or
-/// turns out corrupt is reported and the run goes on with the next; everything read before the
-/// corruption has been metered.
+/// Runs capture inputs through a ``FlowMeter`` as one capture, merged by timestamp as mergecap
+/// does: at each step the input whose next packet is earliest goes on (ties go to the input named
+/// first), so two files of one conversation (two taps, or rotated files) make the flows they
+/// would make as one file. An input that cannot be opened or turns out corrupt is reported and
+/// the others go on; everything read before the corruption has been metered.
+///
+/// Packets are metered straight out of a reader's buffer while they come before every other
+/// input's next packet, which is always the case with a single input and almost always with
+/// rotated files; only packets that must wait for another input's are copied (``PacketStore``).
+///
+/// A file given twice (the same path, or the same device and inode) is read once. An input whose
+/// first packet is identical (timestamp, lengths, bytes) to an earlier input's is read in step
+/// with it: while their packets stay identical they are read once; where they first differ, the
+/// rest of it is merged as any input is. Each case is a warning of the duplicate input.
 public enum CaptureRun {
     /// How inputs are read: the read buffer and how many packets the flow table takes at a time.
     /// Neither changes a result (flows end by packet time, packet by packet); tests vary them to
@@ -33,69 +45,363 @@ public enum CaptureRun {
     }
 
     /// Called after each batch read: the input's index in `paths`, the bytes of it read so far
-    /// and the packets of it read so far (for a progress line).
+    /// (of the file: compressed bytes for a compressed input) and the packets of it read so far
+    /// (for a progress line).
     public typealias Progress = (_ input: Int, _ bytesRead: Int64, _ packets: Int) -> Void
 
-    /// Meters every input in `paths` (`-` is standard input) into `meter`, then ends all flows.
-    /// - Returns: one report per input, in order.
+    /// Meters every input in `paths` (`-` is standard input) into `meter`, merged by timestamp,
+    /// then ends all flows.
+    /// - Parameter filter: when given, only packets it accepts are metered; the others are counted
+    ///   in each input's ``InputReport/filteredOut``.
+    /// - Returns: one report per input, in the order given.
     public static func run(paths: [String], meter: inout FlowMeter, finish: Bool = true, reading: Reading = Reading(),
-                           progress: Progress? = nil) -> [InputReport] {
-        var reports: [InputReport] = []
-        for (index, path) in paths.enumerated() {
-            reports.append(runOne(path: path, meter: &meter, reading: reading, progress: progress.map { hook in
-                { bytes, packets in hook(index, bytes, packets) }
-            }))
-        }
+                           filter: (any CapturePacketFilter)? = nil, progress: Progress? = nil) -> [InputReport] {
+        var merge = Merge(paths: paths, reading: reading, filter: filter, progress: progress)
+        merge.run(&meter)
         if finish { meter.finish() }
-        return reports
+        return merge.reports()
     }
 
     /// Meters one input into `meter` without ending its flows.
     public static func runOne(path: String, meter: inout FlowMeter, reading: Reading = Reading(),
-                              progress: ((_ bytesRead: Int64, _ packets: Int) -> Void)? = nil) -> InputReport {
-        let before = meter.statistics
-        let reader: CaptureFileReader
-        do {
-            reader = try CaptureFileReader.open(path: path, mapFiles: CaptureFileReader.mapsFilesByDefault,
-                                                bufferSize: max(4096, reading.bufferSize))
-        } catch {
-            var summary = CaptureFileSummary(path: path)
-            summary.error = error
-            return InputReport(summary: summary, decode: FlowMeterStatistics(), error: error)
-        }
-        var failure: CaptureFileError?
-        do {
-            if let progress {
-                // The summary's counts are read between batches only: the meter's loop is untouched.
-                while try reader.nextBatch({ batch, bytes in meter.process(batch, bytes) }) {
-                    let summary = reader.summary
-                    progress(summary.bytesRead, summary.packets)
-                }
-            } else if reading.batchPackets >= CaptureFileReader.batchLimit {
-                while try reader.nextBatch({ batch, bytes in meter.process(batch, bytes) }) {}
-            } else {
-                let size = max(1, reading.batchPackets)
-                var slice: [CapturedPacket] = []
-                while try reader.nextBatch({ batch, bytes in
-                    var start = 0
-                    while start < batch.count {
-                        slice.removeAll(keepingCapacity: true)
-                        for i in start..<min(start + size, batch.count) { slice.append(batch[i]) }
-                        meter.process(slice, bytes)
-                        start += size
-                    }
-                }) {}
+                              filter: (any CapturePacketFilter)? = nil) -> InputReport {
+        run(paths: [path], meter: &meter, finish: false, reading: reading, filter: filter)[0]
+    }
+}
+
+/// One input of a merged run: its reader, the packets read but not yet metered, and its counts.
+private struct MergeInput {
+    var path: String
+    var reader: CaptureFileReader?
+    var openError: CaptureFileError?
+    var readError: CaptureFileError?
+    /// No more packets will come from the reader (end, error, or not read at all).
+    var exhausted = false
+    var store = PacketStore()
+    var head = 0
+    var decode = FlowMeterStatistics()
+    var filteredOut = 0
+    var duplicateWarnings: [CaptureFileWarning] = []
+    /// While this input's packets are checked against another input's (index) instead of merged.
+    var shadowOf: Int?
+    /// Packets found identical to the other input's.
+    var shadowMatched = 0
+
+    var pending: Bool { head < store.packets.count }
+    /// Nothing more to meter from this input.
+    var done: Bool { !pending && exhausted }
+}
+
+private struct Merge {
+    var inputs: [MergeInput]
+    let reading: CaptureRun.Reading
+    let filter: (any CapturePacketFilter)?
+    let progress: CaptureRun.Progress?
+    /// Reused for filtered and sliced batches.
+    var scratch: [CapturedPacket] = []
+    /// Packets each input handed to the meter, for the duplicate warnings.
+    var metered: [Int]
+
+    init(paths: [String], reading: CaptureRun.Reading, filter: (any CapturePacketFilter)?, progress: CaptureRun.Progress?) {
+        self.reading = reading
+        self.filter = filter
+        self.progress = progress
+        self.metered = Array(repeating: 0, count: paths.count)
+        var inputs: [MergeInput] = []
+        var identities: [FileIdentity: Int] = [:]
+        for (index, path) in paths.enumerated() {
+            var input = MergeInput(path: path)
+            if let earlier = paths[..<index].firstIndex(of: path) {
+                input.duplicateWarnings.append(.sameFile(path: path, other: paths[earlier], samePath: true))
+                input.exhausted = true
+                inputs.append(input)
+                continue
             }
-        } catch {
-            failure = error
+            do {
+                let reader = try CaptureFileReader.open(path: path, mapFiles: CaptureFileReader.mapsFilesByDefault,
+                                                        bufferSize: max(4096, reading.bufferSize))
+                if let identity = reader.fileIdentity, let earlier = identities[identity] {
+                    input.duplicateWarnings.append(.sameFile(path: path, other: paths[earlier], samePath: false))
+                    input.exhausted = true
+                } else {
+                    if let identity = reader.fileIdentity { identities[identity] = index }
+                    input.reader = reader
+                }
+            } catch {
+                input.openError = error
+                input.exhausted = true
+            }
+            inputs.append(input)
         }
-        var summary = reader.summary
-        if summary.error == nil { summary.error = failure }
-        return InputReport(summary: summary, decode: meter.statistics.subtracting(before), error: failure)
+        self.inputs = inputs
+    }
+
+    /// The latest timestamp input `index` may meter before another input's next packet: no
+    /// other input's next packet is earlier (nor as early, for an input named before).
+    func limit(for index: Int) -> Int64 {
+        var limit = Int64.max
+        for other in inputs.indices where other != index && inputs[other].shadowOf == nil && inputs[other].pending {
+            let next = inputs[other].store.packets[inputs[other].head].timestamp
+            limit = min(limit, other < index ? next &- 1 : next)  // next > Int64.min: timestamps are clamped to >= 0
+        }
+        return limit
+    }
+
+    mutating func run(_ meter: inout FlowMeter) {
+        // Every input's first packets, then the inputs that start as an earlier one does.
+        for index in inputs.indices { fill(index, meter: &meter, direct: false) }
+        for later in inputs.indices where inputs[later].pending {
+            for earlier in 0..<later where inputs[earlier].pending && inputs[earlier].shadowOf == nil {
+                let first = inputs[later].store.packets[inputs[later].head]
+                let same = inputs[later].store.withBytes { data in
+                    inputs[earlier].store.packet(at: inputs[earlier].head, equals: first, in: data)
+                }
+                if same {
+                    inputs[later].shadowOf = earlier
+                    break
+                }
+            }
+        }
+        while filter?.failure == nil {
+            // The input whose next packet is earliest (the first named, on a tie).
+            var chosen: Int?
+            var earliest = Int64.max
+            for index in inputs.indices where inputs[index].shadowOf == nil && inputs[index].pending {
+                let next = inputs[index].store.packets[inputs[index].head].timestamp
+                if chosen == nil || next < earliest {
+                    chosen = index
+                    earliest = next
+                }
+            }
+            guard let index = chosen else {
+                // Shadows of inputs that ended have nothing to be checked against any more.
+                let shadowed = inputs.indices.filter { inputs[$0].shadowOf != nil }
+                if shadowed.isEmpty { break }
+                for shadow in shadowed { releaseShadow(shadow, meter: &meter) }
+                continue
+            }
+            // Its packets up to the first one another input holds back.
+            let limit = limit(for: index)
+            var end = inputs[index].head + 1
+            let count = inputs[index].store.packets.count
+            while end < count && inputs[index].store.packets[end].timestamp <= limit { end += 1 }
+            let start = inputs[index].head
+            let matched = checkShadows(of: index, from: start, to: end, meter: &meter)
+            if matched < end - start {
+                // A shadow differs from here on: it joins the merge, which is decided again.
+                if matched > 0 { meterStored(index, start..<(start + matched), meter: &meter) }
+                inputs[index].head = start + matched
+            } else {
+                meterStored(index, start..<end, meter: &meter)
+                inputs[index].head = end
+            }
+            if !inputs[index].pending && !inputs[index].exhausted { fill(index, meter: &meter, direct: true) }
+            if inputs[index].done {
+                for shadow in inputs.indices where inputs[shadow].shadowOf == index { releaseShadow(shadow, meter: &meter) }
+            }
+        }
+    }
+
+    /// Reads input `index`'s next batches until it has packets waiting or ends. With `direct`,
+    /// packets no other input holds back are metered at once, out of the reader's buffer.
+    mutating func fill(_ index: Int, meter: inout FlowMeter, direct: Bool) {
+        guard let reader = inputs[index].reader else { return }
+        inputs[index].store.removeAll()
+        inputs[index].head = 0
+        let hasShadows = inputs.contains { $0.shadowOf == index }
+        while !inputs[index].pending && !inputs[index].exhausted && filter?.failure == nil {
+            do {
+                let more = try reader.nextBatch { batch, bytes in
+                    var meteredUpTo = 0
+                    if direct && !hasShadows {
+                        // The prefix of the batch that comes before every other input's next packet.
+                        let limit = limit(for: index)
+                        while meteredUpTo < batch.count && batch[meteredUpTo].timestamp <= limit { meteredUpTo += 1 }
+                        if meteredUpTo > 0 { meterBatch(index, batch, 0..<meteredUpTo, bytes, meter: &meter) }
+                    }
+                    for i in meteredUpTo..<batch.count {
+                        if let filter, !filter.accepts(batch[i], bytes.extracting(batch[i].dataRange)) {
+                            inputs[index].filteredOut += 1
+                            continue
+                        }
+                        inputs[index].store.append(batch[i], from: bytes)
+                    }
+                }
+                if !more { inputs[index].exhausted = true }
+                if let progress {
+                    // The summary's counts are read between batches only: the meter's loop is untouched.
+                    let summary = reader.summary
+                    progress(index, summary.compressedBytesRead ?? summary.bytesRead, summary.packets)
+                }
+            } catch {
+                inputs[index].readError = error
+                inputs[index].exhausted = true
+            }
+        }
+    }
+
+    /// Meters `range` of a reader's batch (filtering it first when there is a filter).
+    mutating func meterBatch(_ index: Int, _ batch: borrowing [CapturedPacket], _ range: Range<Int>, _ bytes: Span<UInt8>,
+                             meter: inout FlowMeter) {
+        if filter == nil && range == 0..<batch.count && reading.batchPackets >= batch.count {
+            meterPackets(index, batch, bytes, meter: &meter)
+            return
+        }
+        var selected = scratch
+        scratch = []
+        selected.removeAll(keepingCapacity: true)
+        for i in range {
+            if let filter, !filter.accepts(batch[i], bytes.extracting(batch[i].dataRange)) {
+                inputs[index].filteredOut += 1
+                continue
+            }
+            selected.append(batch[i])
+        }
+        meterPackets(index, selected, bytes, meter: &meter)
+        scratch = selected
+    }
+
+    /// Meters the stored packets `range` of input `index`.
+    mutating func meterStored(_ index: Int, _ range: Range<Int>, meter: inout FlowMeter) {
+        var selected = scratch
+        scratch = []
+        selected.removeAll(keepingCapacity: true)
+        for i in range { selected.append(inputs[index].store.packets[i]) }
+        let store = inputs[index].store
+        store.withBytes { bytes in meterPackets(index, selected, bytes, meter: &meter) }
+        scratch = selected
+    }
+
+    /// Hands `packets` to the meter (in slices of `batchPackets`) and adds the decode counts
+    /// they caused to input `index`'s.
+    mutating func meterPackets(_ index: Int, _ packets: borrowing [CapturedPacket], _ bytes: Span<UInt8>, meter: inout FlowMeter) {
+        guard !packets.isEmpty else { return }
+        let before = meter.statistics
+        let size = max(1, reading.batchPackets)
+        if size >= packets.count {
+            meter.process(packets, bytes)
+        } else {
+            var slice: [CapturedPacket] = []
+            var start = 0
+            while start < packets.count {
+                slice.removeAll(keepingCapacity: true)
+                for i in start..<min(start + size, packets.count) { slice.append(packets[i]) }
+                meter.process(slice, bytes)
+                start += size
+            }
+        }
+        inputs[index].decode.accumulate(meter.statistics, since: before)
+        metered[index] += packets.count
+    }
+
+    /// Checks the stored packets `start..<end` of input `index` against each input that shadows
+    /// it, consuming the shadows' identical packets.
+    /// - Returns: how many of them every shadow matched (a shadow that differs stops shadowing).
+    mutating func checkShadows(of index: Int, from start: Int, to end: Int, meter: inout FlowMeter) -> Int {
+        var matched = end - start
+        for shadow in inputs.indices where inputs[shadow].shadowOf == index {
+            var position = start
+            while position < end {
+                if !inputs[shadow].pending {
+                    if inputs[shadow].exhausted { break }
+                    fill(shadow, meter: &meter, direct: false)
+                    if !inputs[shadow].pending { break }
+                }
+                let theirs = inputs[index].store.packets[position]
+                let same = inputs[index].store.withBytes { data in
+                    inputs[shadow].store.packet(at: inputs[shadow].head, equals: theirs, in: data)
+                }
+                if !same {
+                    inputs[shadow].shadowOf = nil
+                    inputs[shadow].duplicateWarnings.append(.samePackets(
+                        path: inputs[shadow].path, other: inputs[index].path, packets: inputs[shadow].shadowMatched, extent: .start))
+                    matched = min(matched, position - start)
+                    break
+                }
+                inputs[shadow].head += 1
+                inputs[shadow].shadowMatched += 1
+                position += 1
+            }
+        }
+        return matched
+    }
+
+    /// Ends the shadowing of input `index`, whose other input has no more packets: a shadow with
+    /// none left was a copy (whole or prefix); one with more joins the merge with the rest.
+    mutating func releaseShadow(_ index: Int, meter: inout FlowMeter) {
+        guard let other = inputs[index].shadowOf else { return }
+        inputs[index].shadowOf = nil
+        if !inputs[index].pending && !inputs[index].exhausted { fill(index, meter: &meter, direct: false) }
+        let matched = inputs[index].shadowMatched
+        if inputs[index].pending {
+            inputs[index].duplicateWarnings.append(.samePackets(path: inputs[index].path, other: inputs[other].path,
+                                                                packets: matched, extent: .start))
+        } else {
+            let extent: CaptureFileWarning.DuplicateExtent = matched == metered[other] ? .whole : .prefix
+            inputs[index].duplicateWarnings.append(.samePackets(path: inputs[index].path, other: inputs[other].path,
+                                                                packets: matched, extent: extent))
+        }
+    }
+
+    func reports() -> [InputReport] {
+        inputs.map { input in
+            var summary = input.reader?.summary ?? CaptureFileSummary(path: input.path)
+            let error = input.openError ?? input.readError
+            if summary.error == nil { summary.error = error }
+            for warning in input.duplicateWarnings {
+                if summary.warnings.count < CaptureFileSummary.warningLimit {
+                    summary.warnings.append(warning)
+                } else {
+                    summary.omittedWarnings += 1
+                }
+            }
+            var report = InputReport(summary: summary, decode: input.decode, error: error)
+            report.filteredOut = input.filteredOut
+            return report
+        }
     }
 }
 
 extension FlowMeterStatistics {
+    /// Adds the counts `now` has accumulated since `earlier` (the meter's statistics after and
+    /// before some packets) to these; no allocation when the arrays are this value's own.
+    mutating func accumulate(_ now: FlowMeterStatistics, since earlier: FlowMeterStatistics) {
+        packets += now.packets - earlier.packets
+        decoded += now.decoded - earlier.decoded
+        for i in skipped.indices where now.skipped[i] != earlier.skipped[i] { skipped[i] += now.skipped[i] - earlier.skipped[i] }
+        if now.unsupportedLinkTypes != earlier.unsupportedLinkTypes {
+            for (linkType, count) in now.unsupportedLinkTypes {
+                let difference = count - earlier.unsupportedLinkTypes[linkType, default: 0]
+                if difference > 0 { unsupportedLinkTypes[linkType, default: 0] += difference }
+            }
+        }
+        unmatchedICMPErrors += now.unmatchedICMPErrors - earlier.unmatchedICMPErrors
+        unmatchedFragments += now.unmatchedFragments - earlier.unmatchedFragments
+        flowsCreated += now.flowsCreated - earlier.flowsCreated
+        flowsEnded += now.flowsEnded - earlier.flowsEnded
+        evictedFlows += now.evictedFlows - earlier.evictedFlows
+        peakActiveFlows = now.peakActiveFlows
+        arpFrames += now.arpFrames - earlier.arpFrames
+        lldpFrames += now.lldpFrames - earlier.lldpFrames
+        llcFrames += now.llcFrames - earlier.llcFrames
+        otherNonIPFrames += now.otherNonIPFrames - earlier.otherNonIPFrames
+        for i in tunnelledPackets.indices where now.tunnelledPackets[i] != earlier.tunnelledPackets[i] {
+            tunnelledPackets[i] += now.tunnelledPackets[i] - earlier.tunnelledPackets[i]
+        }
+        for i in tunnelInnerSkipped.indices where now.tunnelInnerSkipped[i] != earlier.tunnelInnerSkipped[i] {
+            tunnelInnerSkipped[i] += now.tunnelInnerSkipped[i] - earlier.tunnelInnerSkipped[i]
+        }
+        tunnelTooDeep += now.tunnelTooDeep - earlier.tunnelTooDeep
+        sourceRoutedPackets += now.sourceRoutedPackets - earlier.sourceRoutedPackets
+        fragments.entriesCreated += now.fragments.entriesCreated - earlier.fragments.entriesCreated
+        fragments.entriesCompleted += now.fragments.entriesCompleted - earlier.fragments.entriesCompleted
+        fragments.entriesExpired += now.fragments.entriesExpired - earlier.fragments.entriesExpired
+        fragments.entriesEvicted += now.fragments.entriesEvicted - earlier.fragments.entriesEvicted
+        fragments.unmatchedFragments += now.fragments.unmatchedFragments - earlier.fragments.unmatchedFragments
+        fragments.queueSteps += now.fragments.queueSteps - earlier.fragments.queueSteps
+        fragments.peakEntries = now.fragments.peakEntries
+    }
+
     /// The counts accumulated since `earlier`.
     public func subtracting(_ earlier: FlowMeterStatistics) -> FlowMeterStatistics {
         var result = FlowMeterStatistics()

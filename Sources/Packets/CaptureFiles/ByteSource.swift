@@ -20,6 +20,12 @@ import Darwin
 ///   asked to read the next window ahead. A file truncated by another process while mapped makes
 ///   the next access fault (SIGBUS); reading has no such hazard.
 ///
+/// A gzip or zstd input (recognised by its magic number, whatever its name) is always read the
+/// second way, through a ``Decompressor`` that fills the buffer: resident memory stays bounded by
+/// the buffer, the decompressor's input buffer and the format's window. A corrupt or truncated
+/// compressed stream ends the input like the end of the file, after every byte decompressed
+/// before it; ``streamError`` then says why.
+///
 /// A request for more bytes than a window or buffer holds grows it, up to ``maximumRequest``.
 @safe
 package final class ByteSource {
@@ -36,6 +42,16 @@ package final class ByteSource {
     package private(set) var position: Int64
     /// True when the bytes come through `mmap`.
     package let isMapped: Bool
+    /// The device and inode of the opened file (nil for bytes in memory).
+    package private(set) var identity: FileIdentity?
+    /// The compression the input turned out to have (nil: a plain capture).
+    package var compression: CaptureCompression? { decompressor?.compression }
+    /// Compressed bytes consumed so far, for a compressed input.
+    package var compressedPosition: Int64? { decompressor?.compressedOffset }
+    /// Why a compressed input ended early (corrupt or cut short), once its last good byte is reached.
+    package private(set) var streamError: CaptureFileError?
+
+    private var decompressor: Decompressor?
 
     private let descriptor: Int32
     private var ownsDescriptor: Bool
@@ -120,24 +136,68 @@ package final class ByteSource {
             if owns { _ = close(fd) }
             throw .isDirectory(path: path)
         }
+        let identity = FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        var compressed = false
         if kind == S_IFREG && mapFiles {
+            do { compressed = try Self.startsCompressed(fd, path: path) } catch {
+                if owns { _ = close(fd) }
+                throw error
+            }
+        }
+        if kind == S_IFREG && mapFiles && !compressed {
             // Standard input redirected from a file may already be positioned past its start.
             let start = path == "-" ? max(0, Int64(lseek(fd, 0, SEEK_CUR))) : 0
             let source = ByteSource(path: path, descriptor: fd, ownsDescriptor: owns, mapped: true,
                                     start: start, fileEnd: Int64(info.st_size), windowSize: windowSize,
                                     bufferSize: bufferSize)
+            source.identity = identity
             if source.canMap() { return source }
             // Some file systems cannot map: fall back to reading.
             source.forgetDescriptor()
-            return ByteSource(path: path, descriptor: fd, ownsDescriptor: owns, mapped: false,
-                              start: start, fileEnd: 0, windowSize: windowSize, bufferSize: bufferSize)
+            let fallback = ByteSource(path: path, descriptor: fd, ownsDescriptor: owns, mapped: false,
+                                      start: start, fileEnd: 0, windowSize: windowSize, bufferSize: bufferSize)
+            fallback.identity = identity
+            return fallback
         }
         if kind == S_IFREG {
             // Advice only: a larger kernel read-ahead for a cold file.
             _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         }
-        return ByteSource(path: path, descriptor: fd, ownsDescriptor: owns, mapped: false, start: 0,
-                          fileEnd: 0, windowSize: windowSize, bufferSize: bufferSize)
+        let source = ByteSource(path: path, descriptor: fd, ownsDescriptor: owns, mapped: false, start: 0,
+                                fileEnd: 0, windowSize: windowSize, bufferSize: bufferSize)
+        source.identity = identity
+        try source.detectCompression()
+        return source
+    }
+
+    /// True when the regular file `fd` starts with a gzip or zstd magic number (read with pread,
+    /// so the file position does not move).
+    private static func startsCompressed(_ fd: Int32, path: String) throws(CaptureFileError) -> Bool {
+        var magic = [UInt8](repeating: 0, count: 4)
+        let position = max(0, Int64(lseek(fd, 0, SEEK_CUR)))
+        var got: Int
+        repeat {
+            // SAFETY: `magic` has 4 writable bytes for the duration of the closure.
+            got = unsafe magic.withUnsafeMutableBytes { raw in unsafe pread(fd, raw.baseAddress, 4, off_t(position)) }
+        } while got < 0 && errno == EINTR
+        if got < 0 { throw ioError(path, "pread", errno) }
+        return CaptureCompression.detect(Array(magic.prefix(got))) != nil
+    }
+
+    /// Reads the input's first bytes into the buffer and, when they carry a gzip or zstd magic
+    /// number, hands them to a decompressor that fills the buffer from then on.
+    private func detectCompression() throws(CaptureFileError) {
+        _ = try ensureBuffered(4)
+        let prefix: [UInt8] = withView { view in (0..<min(4, view.count)).map { view[$0] } }
+        guard let compression = CaptureCompression.detect(prefix) else { return }
+        var compressed = [UInt8](repeating: 0, count: bufferCount)
+        unsafe compressed.withUnsafeMutableBytes { raw in
+            // SAFETY: both regions hold `bufferCount` bytes: the buffer's filled part and the array.
+            if let to = raw.baseAddress, let from = unsafe buffer { unsafe memcpy(to, from, raw.count) }
+        }
+        decompressor = try Decompressor(compression: compression, path: path, descriptor: descriptor, prefix: compressed)
+        bufferCount = 0
+        atEnd = false
     }
 
     /// A source over bytes already in memory (tests, small inputs); behaves like a stream at its end.
@@ -288,6 +348,24 @@ package final class ByteSource {
         }
         ensureCapacity(count)
         while bufferCount < count {
+            if let decompressor {
+                let got: Int
+                do {
+                    // SAFETY: [buffer + bufferCount, buffer + bufferCapacity) is allocated and unused.
+                    got = try unsafe decompressor.read(into: buffer! + bufferCount, capacity: bufferCapacity - bufferCount)
+                } catch {
+                    // The stream ends here: what was decompressed before is read as usual.
+                    streamError = error
+                    atEnd = true
+                    break
+                }
+                if got == 0 {
+                    atEnd = true
+                    break
+                }
+                bufferCount += got
+                continue
+            }
             // SAFETY: [buffer + bufferCount, buffer + bufferCapacity) is allocated and unused.
             let got = unsafe read(descriptor, buffer! + bufferCount, bufferCapacity - bufferCount)
             if got < 0 {
@@ -337,4 +415,10 @@ package final class ByteSource {
         let message = unsafe strerror(code).map { unsafe String(cString: $0) } ?? "error \(code)"
         return .io(path: path, operation: operation, errno: code, message: message)
     }
+}
+
+/// A file's identity: its device and inode, the same for every path (or link) that names it.
+package struct FileIdentity: Hashable, Sendable {
+    package var device: UInt64
+    package var inode: UInt64
 }

@@ -20,6 +20,10 @@ public enum CaptureFileError: Error, Equatable, Sendable {
     /// A pcapng file declares more interfaces than a reader keeps (`limit`), a sign of a corrupt
     /// or hostile file; `offset` is that of the first Interface Description Block over the limit.
     case tooManyInterfaces(path: String, offset: Int64, limit: Int)
+    /// A compressed input (`format` gzip or zstd) is corrupt or stops inside a member or frame:
+    /// `compressedOffset` is the offset in the file of the first compressed byte not decoded,
+    /// `offset` the number of decompressed capture bytes produced before it.
+    case corruptCompression(path: String, format: String, compressedOffset: Int64, offset: Int64, reason: String)
     /// An operating-system error (open, read, mmap), with errno's text.
     case io(path: String, operation: String, errno: Int32, message: String)
 
@@ -29,7 +33,8 @@ public enum CaptureFileError: Error, Equatable, Sendable {
         case .notFound(let path), .isDirectory(let path), .empty(let path),
              .notACapture(let path, _), .badFileHeader(let path, _, _),
              .badRecordLength(let path, _, _, _), .unknownInterface(let path, _, _),
-             .tooManyInterfaces(let path, _, _), .io(let path, _, _, _):
+             .tooManyInterfaces(let path, _, _), .io(let path, _, _, _),
+             .corruptCompression(let path, _, _, _, _):
             return path
         }
     }
@@ -38,7 +43,8 @@ public enum CaptureFileError: Error, Equatable, Sendable {
     public var offset: Int64? {
         switch self {
         case .badFileHeader(_, let offset, _), .badRecordLength(_, let offset, _, _),
-             .unknownInterface(_, let offset, _), .tooManyInterfaces(_, let offset, _):
+             .unknownInterface(_, let offset, _), .tooManyInterfaces(_, let offset, _),
+             .corruptCompression(_, _, _, let offset, _):
             return offset
         case .notFound, .isDirectory, .empty, .notACapture, .io:
             return nil
@@ -70,6 +76,8 @@ extension CaptureFileError: CustomStringConvertible {
                 + "Interface Description Block of its section declares"
         case .tooManyInterfaces(_, let offset, let limit):
             return "\(name): byte \(offset): more than \(limit) interfaces declared; the file is corrupt"
+        case .corruptCompression(_, _, let compressedOffset, let offset, let reason):
+            return "\(name): compressed byte \(compressedOffset) (capture byte \(offset) once decompressed): \(reason)"
         case .io(_, let operation, let code, let message):
             return "\(name): \(operation) failed: \(message) (errno \(code))"
         }

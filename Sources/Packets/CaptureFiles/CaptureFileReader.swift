@@ -32,6 +32,7 @@ public final class CaptureFileReader: PacketSource {
         packets.reserveCapacity(Self.batchLimit)
         let path = source.path
         let have = try source.ensure(CaptureParser.pcapHeaderLength)
+        if have < CaptureParser.pcapHeaderLength, let error = source.streamError { throw error }
         if have == 0 { throw .empty(path: path) }
         let magic = source.withView { view in
             (0..<min(4, view.count)).map { view[$0] }
@@ -84,10 +85,15 @@ public final class CaptureFileReader: PacketSource {
     /// The input as the user named it.
     public var path: String { source.path }
 
+    /// The device and inode of the opened file (nil for a capture in memory).
+    package var fileIdentity: FileIdentity? { source.identity }
+
     /// What has been read so far: format, interfaces, counts, warnings and the ending error.
     public var summary: CaptureFileSummary {
         var summary = parser.summary
         summary.bytesRead = source.position
+        summary.compression = source.compression
+        summary.compressedBytesRead = source.compressedPosition
         for index in summary.interfaces.indices {
             summary.interfaces[index].packets = parser.interfacePackets[index]
         }
@@ -117,6 +123,11 @@ public final class CaptureFileReader: PacketSource {
             }
             if have < need {
                 finished = true
+                if let error = source.streamError {
+                    // A compressed stream corrupt or cut short: everything before it was read.
+                    parser.summary.error = error
+                    throw error
+                }
                 if have == 0 && !parser.insideFileHeader && !parser.resynchronising { return false }
                 if let error = parser.endsInside(offset: source.position, available: have, length: need) {
                     parser.summary.error = error

@@ -93,8 +93,13 @@ public struct CaptureFileSummary: Sendable, Equatable {
     /// Timestamp (ns since the epoch) of the first and the last packet, in file order.
     public var firstTimestamp: Int64?
     public var lastTimestamp: Int64?
-    /// Bytes of the input consumed (header, records and skipped blocks).
+    /// Bytes of the input consumed (header, records and skipped blocks); for a compressed
+    /// input, bytes of the decompressed capture.
     public var bytesRead: Int64
+    /// The input's compression (recognised by its magic number), nil for a plain capture.
+    public var compression: CaptureCompression?
+    /// For a compressed input, the compressed bytes consumed.
+    public var compressedBytesRead: Int64?
     /// Warnings, in file order; after ``CaptureFileSummary/warningLimit`` of them only
     /// `omittedWarnings` counts further ones.
     public var warnings: [CaptureFileWarning]
@@ -123,6 +128,8 @@ public struct CaptureFileSummary: Sendable, Equatable {
         self.firstTimestamp = nil
         self.lastTimestamp = nil
         self.bytesRead = 0
+        self.compression = nil
+        self.compressedBytesRead = nil
         self.warnings = []
         self.omittedWarnings = 0
         self.error = nil

@@ -24,6 +24,23 @@ public enum CaptureFileWarning: Equatable, Sendable {
     /// A pcapng block at `offset` had an impossible length (`problem`); the bytes up to the next
     /// sound block, at `resumedAt`, were skipped and reading went on from there.
     case resynchronised(path: String, offset: Int64, resumedAt: Int64, problem: String)
+    /// The input is a file given before (`other`): the same path, or another path to the same
+    /// file (same device and inode). It was read once, as `other`.
+    case sameFile(path: String, other: String, samePath: Bool)
+    /// The input's packets (timestamps, lengths and bytes) are `other`'s: `packets` of them were
+    /// found identical and read once, as `other`'s. `extent` says how far the copy goes.
+    case samePackets(path: String, other: String, packets: Int, extent: DuplicateExtent)
+
+    /// How much of an input duplicated an earlier one.
+    public enum DuplicateExtent: String, Sendable, Equatable {
+        /// Every packet of both inputs is the same.
+        case whole
+        /// The input's packets are the first ones of the other input, which has more.
+        case prefix
+        /// The input starts with the other input's first packets, then differs; the rest was
+        /// merged as any input is.
+        case start
+    }
 
     /// The input the warning is about.
     public var path: String {
@@ -31,7 +48,7 @@ public enum CaptureFileWarning: Equatable, Sendable {
         case .truncatedRecord(let path, _, _, _), .unusualVersion(let path, _, _),
              .reservedLinkTypeBits(let path, _), .unusualSectionVersion(let path, _, _, _),
              .optionOverrun(let path, _, _), .timestampOutOfRange(let path, _, _), .skippedBlock(let path, _, _),
-             .resynchronised(let path, _, _, _):
+             .resynchronised(let path, _, _, _), .sameFile(let path, _, _), .samePackets(let path, _, _, _):
             return path
         }
     }
@@ -63,6 +80,20 @@ extension CaptureFileWarning: CustomStringConvertible {
         case .resynchronised(_, let offset, let resumedAt, let problem):
             return "\(name): byte \(offset): \(problem); skipped \(resumedAt - offset) bytes to the next sound block, "
                 + "at byte \(resumedAt)"
+        case .sameFile(_, let other, let samePath):
+            return "\(name): given twice (\(samePath ? "same path" : "same file as \(captureInputName(other)): same device and inode")); read once"
+        case .samePackets(_, let other, let packets, let extent):
+            let noun = packets == 1 ? "packet" : "packets"
+            let otherName = captureInputName(other)
+            switch extent {
+            case .whole:
+                return "\(name): the same \(packets) \(noun) as \(otherName) (timestamps and bytes); read once"
+            case .prefix:
+                return "\(name): its \(packets) \(noun) are the first ones of \(otherName) (timestamps and bytes); read once"
+            case .start:
+                return "\(name): its first \(packets) \(noun) are those of \(otherName) (timestamps and bytes) and were "
+                    + "read once; the rest differs and was merged"
+            }
         }
     }
 }
