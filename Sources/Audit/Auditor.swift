@@ -89,9 +89,11 @@ public final class Auditor {
 
     // MARK: Running
 
-    /// Audits capture files (`-` for standard input) as one continuous capture.
-    public func run(paths: [String], reading: CaptureRun.Reading = CaptureRun.Reading(), progress: CaptureRun.Progress? = nil) -> [InputReport] {
-        CaptureRun.run(paths: paths, meter: &meter, reading: reading, progress: progress)
+    /// Audits capture files (`-` for standard input) as one capture, merged by timestamp; with
+    /// a `filter`, only the packets it accepts.
+    public func run(paths: [String], reading: CaptureRun.Reading = CaptureRun.Reading(),
+                    filter: (any CapturePacketFilter)? = nil, progress: CaptureRun.Progress? = nil) -> [InputReport] {
+        CaptureRun.run(paths: paths, meter: &meter, reading: reading, filter: filter, progress: progress)
     }
 
     /// Feeds one batch from any packet source (a live capture).

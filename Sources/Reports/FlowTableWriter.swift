@@ -296,7 +296,13 @@ public enum InputSummaryText {
         for input in inputs {
             let s = input.summary
             out += "  \(s.path == "-" ? "standard input" : s.path)\n"
-            if let format = s.format { out += "    format: \(format)\n" }
+            if let format = s.format {
+                var compressed = ""
+                if let compression = s.compression {
+                    compressed = ", \(compression.rawValue)-compressed (\(s.compressedBytesRead ?? 0) compressed bytes read)"
+                }
+                out += "    format: \(format)\(compressed)\n"
+            }
             let linkTypes = s.linkTypes.map { "\($0.linkType) \(Format.count($0.packets, "packet"))" }.joined(separator: ", ")
             if !linkTypes.isEmpty { out += "    link types: \(linkTypes)\n" }
             if s.format != nil {
@@ -304,6 +310,9 @@ public enum InputSummaryText {
             }
             if let first = s.firstTimestamp, let last = s.lastTimestamp {
                 out += "    time: \(Format.timestamp(first)) to \(Format.timestamp(last)) (\(Format.duration(last.subtractingReportingOverflow(first).overflow ? .max : last - first)) s)\n"
+            }
+            if input.filteredOut > 0 {
+                out += "    filtered out by --filter: \(input.filteredOut) packet\(input.filteredOut == 1 ? "" : "s")\n"
             }
             let skipped = input.decode.skippedByReason
             if !skipped.isEmpty {
@@ -356,6 +365,7 @@ public enum InputSummaryJSON {
         let s = input.summary
         var fields: [String] = ["\"path\":\(Format.json(s.path))"]
         if let format = s.format { fields.append("\"format\":\(Format.json(format.description))") }
+        fields.append("\"compression\":\(s.compression.map { Format.json($0.rawValue) } ?? "null")")
         fields.append("\"link_types\":[" + s.linkTypes.map {
             "{\"link_type\":\($0.linkType.rawValue),\"name\":\(Format.json($0.linkType.name)),\"packets\":\($0.packets)}"
         }.joined(separator: ",") + "]")
@@ -364,6 +374,7 @@ public enum InputSummaryJSON {
             fields.append("\"first\":\(Format.json(Format.timestamp(first)))")
             fields.append("\"last\":\(Format.json(Format.timestamp(last)))")
         }
+        fields.append("\"filtered_out\":\(input.filteredOut)")
         fields.append("\"decoded\":\(input.decode.decoded)")
         fields.append("\"skipped\":{" + input.decode.skippedByReason.map { "\(Format.json($0.0.key)):\($0.1)" }.joined(separator: ",") + "}")
         fields.append("\"unsupported_link_types\":{" + input.decode.unsupportedLinkTypes.sorted(by: { $0.key < $1.key })

@@ -48,6 +48,9 @@ final class Decompressor {
     /// True between the start of a gzip member or zstd frame and its end.
     private var insideStream = false
     private var finished = false
+    /// An error met by a call that also produced bytes: thrown by the next call, so that the
+    /// bytes before it are delivered first.
+    private var pendingError: CaptureFileError?
 
     private let zlib: UnsafeMutablePointer<z_stream>?
     private let zstd: OpaquePointer?
@@ -109,6 +112,11 @@ final class Decompressor {
     ///   for data the decoder rejects or a stream that stops inside a member or frame, and
     ///   ``CaptureFileError/io(path:operation:errno:message:)`` when reading fails.
     func read(into destination: UnsafeMutableRawPointer, capacity: Int) throws(CaptureFileError) -> Int {
+        if let error = pendingError {
+            pendingError = nil
+            finished = true
+            throw error
+        }
         if finished || capacity == 0 { return 0 }
         while true {
             if inputConsumed == inputCount && !inputAtEnd { try refill() }
@@ -193,13 +201,14 @@ final class Decompressor {
             inputConsumed += consumed
             // SAFETY: zlib's msg is nil or a NUL-terminated static string.
             let message = unsafe stream.pointee.msg.map { unsafe String(cString: $0) } ?? "zlib status \(status)"
-            throw corrupt("gzip data is corrupt: \(message)")
+            return try failing(corrupt("gzip data is corrupt: \(message)"), after: written)
         }
     }
 
     private func decompressZstd(into destination: UnsafeMutableRawPointer, capacity: Int) throws(CaptureFileError) -> Int {
         guard let stream = unsafe zstd else { return 0 }
         let available = inputCount - inputConsumed
+        let chunkStart = compressedOffset
         // SAFETY: the in-buffer describes the unconsumed, filled part of the input buffer and the
         // out-buffer the caller's `capacity` writable bytes; zstd keeps neither after the call.
         var source = unsafe ZSTD_inBuffer(src: UnsafeRawPointer(input.advanced(by: inputConsumed)), size: available, pos: 0)
@@ -209,11 +218,29 @@ final class Decompressor {
         if ZSTD_isError(result) != 0 {
             // SAFETY: ZSTD_getErrorName returns a NUL-terminated static string.
             let message = unsafe String(cString: ZSTD_getErrorName(result))
-            throw corrupt("zstd data is corrupt: \(message)")
+            // zstd does not say where in its input the fault lies: name the bytes it was given.
+            let chunkEnd = chunkStart + Int64(available)
+            inputConsumed = inputCount
+            return try failing(corrupt("zstd data is corrupt: \(message) (in compressed bytes \(chunkStart) to \(chunkEnd); "
+                + "the frame's data not yet delivered is lost)"), after: unsafe target.pos)
         }
         // 0: a frame is complete and flushed; otherwise more of the frame is to come.
         insideStream = result != 0
         return unsafe target.pos
+    }
+
+    /// Throws `error` at once when the failing call produced nothing; otherwise returns the bytes
+    /// it produced and keeps the error for the next call.
+    private func failing(_ error: CaptureFileError, after written: Int) throws(CaptureFileError) -> Int {
+        guard written > 0 else { throw error }
+        // The offset counts the bytes this call produced as well.
+        if case .corruptCompression(let path, let format, let compressedOffset, let offset, let reason) = error {
+            pendingError = .corruptCompression(path: path, format: format, compressedOffset: compressedOffset,
+                                               offset: offset + Int64(written), reason: reason)
+        } else {
+            pendingError = error
+        }
+        return written
     }
 
     private func corrupt(_ reason: String) -> CaptureFileError {

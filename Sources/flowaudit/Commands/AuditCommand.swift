@@ -2,6 +2,7 @@ import Foundation
 import ArgumentParser
 import Audit
 import Flows
+import LiveCapture
 import Packets
 import Policy
 import Reports
@@ -135,7 +136,8 @@ struct AuditCommand: ParsableCommand {
         commandName: "audit",
         abstract: "Audit captures against the vendor rules bound to a site.",
         discussion: """
-            Reads the captures as one continuous capture, groups packets into flows and decides \
+            Reads the captures (pcap or pcapng, plain or gzip/zstd-compressed) as one capture merged \
+            by timestamp, only the packets --filter accepts when given, groups packets into flows and decides \
             each flow when it ends: allowed by which rules, unexpected, or out of scope. Reports \
             every rule's status (observed, blocked, missing, partial, unbound), unexpected flows and \
             attempts, and advisories. The verdict is FAIL when unexpected traffic got through or a \
@@ -183,15 +185,20 @@ struct AuditCommand: ParsableCommand {
     }
 
     func run() throws {
+        let filter = try capture.packetFilter()
         let (policy, warnings, files) = try options.loadPolicy()
         let configuration = timeouts.auditConfiguration
         let auditor = Auditor(policy: policy, configuration: configuration)
         // The evidence manifest's digests are computed on the other core while the audit runs.
         let digests = BackgroundDigests(paths: digest == .sha256 ? captures : [])
         let progress = progressOptions.line(for: captures)
-        let inputs = auditor.run(paths: captures, reading: timeouts.reading, progress: progress?.hook)
+        let inputs = auditor.run(paths: captures, reading: timeouts.reading, filter: filter, progress: progress?.hook)
         progress?.finish()
         var inputError = false
+        if let failure = filter?.failure {
+            printError("\(failure)")
+            inputError = true
+        }
         var evidence: [InputEvidence] = []
         var completeness = Completeness()
         completeness.lossAllowed = allowLoss

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Audit
 import Flows
+import LiveCapture
 import Packets
 import Reports
 
@@ -11,13 +12,14 @@ struct FlowsCommand: ParsableCommand {
         commandName: "flows",
         abstract: "Print the bidirectional flow table of one or more captures.",
         discussion: """
-            Reads pcap and pcapng files (or standard input, -) as one continuous capture and prints \
-            one row per flow as it ends, then a summary of every input. Each flow has a uid (stable: \
+            Reads pcap and pcapng files, plain or compressed with gzip or zstd (or standard input, -), \
+            as one capture merged by timestamp, and prints one row per flow as it ends, then a summary \
+            of every input. Each flow has a uid (stable: \
             the same capture gives the same uids, as in the audit report), the application protocol \
             recognised in its payload (service), the names its responder was reached by (DNS \
             answers in the capture, TLS SNI, HTTP Host) and its TLS version. Exit status: 0, or 2 \
             when an input could not be read to its end (everything before the problem is still \
-            reported).
+            reported) or --filter is not a valid expression.
             """
     )
 
@@ -37,6 +39,7 @@ struct FlowsCommand: ParsableCommand {
     @OptionGroup var progressOptions: ProgressOptions
 
     func run() throws {
+        let filter = try capture.packetFilter()
         let out: ReportOutput
         do { out = try ReportOutput(path: output) } catch {
             printError("\(error)")
@@ -48,10 +51,14 @@ struct FlowsCommand: ParsableCommand {
         var meter = FlowMeter(configuration: timeouts.configuration) { flow in writer.row(flow, facts: inspector.end(flow)) }
         inspector.install(on: &meter)
         let progress = progressOptions.line(for: captures)
-        let inputs = CaptureRun.run(paths: captures, meter: &meter, reading: timeouts.reading, progress: progress?.hook)
+        let inputs = CaptureRun.run(paths: captures, meter: &meter, reading: timeouts.reading, filter: filter, progress: progress?.hook)
         progress?.finish()
         writer.end(inputs: inputs, statistics: meter.statistics)
         var failed = false
+        if let failure = filter?.failure {
+            printError("\(failure)")
+            failed = true
+        }
         for input in inputs {
             for warning in input.summary.warnings { printWarning("\(warning)") }
             if let error = input.error ?? input.summary.error {
@@ -122,7 +129,9 @@ struct TimeoutOptions: ParsableArguments {
 
 /// The captures of `flows` and `audit`: positional files, or `-r FILE` as tcpdump reads them.
 struct CaptureInputs: ParsableArguments {
-    @Argument(help: "Capture files (pcap or pcapng); - reads standard input.")
+    @Argument(help: ArgumentHelp(
+        "Capture files (pcap or pcapng, plain or gzip/zstd-compressed); - reads standard input.",
+        discussion: "Several files are one capture, merged by timestamp as mergecap does; a file given twice, or one whose packets are another's, is read once (with a warning)."))
     var files: [String] = []
 
     @Option(name: .customShort("r"), help: ArgumentHelp(
@@ -130,8 +139,23 @@ struct CaptureInputs: ParsableArguments {
         valueName: "file"))
     var read: [String] = []
 
-    /// Every capture in the order read: the -r files, then the positional ones.
+    @Option(help: ArgumentHelp(
+        "Read only the packets this BPF expression accepts (libpcap syntax), e.g. 'host 10.0.0.5 and tcp'.",
+        discussion: "Compiled by libpcap for each input's link type and applied to every packet, as tcpdump -r does; the packets it rejects are counted in each input's summary.",
+        valueName: "expression"))
+    var filter: String?
+
+    /// Every capture in the order given: the -r files, then the positional ones.
     var paths: [String] { read + files }
+
+    /// The compiled `--filter`, nil without one; a bad expression is a usage error (exit 2) with libpcap's text.
+    func packetFilter() throws -> OfflinePacketFilter? {
+        guard let filter, !filter.isEmpty else { return nil }
+        do { return try OfflinePacketFilter(expression: filter) } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+    }
 
     func validate() throws {
         if paths.isEmpty {
