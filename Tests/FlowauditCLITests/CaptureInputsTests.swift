@@ -260,6 +260,23 @@ struct CaptureInputsTests {
         #expect(inputs.map { $0["filtered_out"] as? Int } == [other.count, 0])
     }
 
+    @Test("--filter that libpcap cannot compile for a link type met later: exit 2 naming the link type and libpcap's words")
+    func filterNotForThisLinkType() throws {
+        let folder = try CLI.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let ethernet = Conversation().tcpSession(client: Endpoint("10.3.0.1", 40000), server: Endpoint("10.3.0.2", 443), at: Self.start)
+        let sll = Conversation(link: .linuxSLL2()).tcpSession(client: Endpoint("10.3.0.5", 40002), server: Endpoint("10.3.0.6", 22),
+                                                              at: Self.start + Self.second)
+        let a = try FlowsCommandTests.write(FlowsCommandTests.pcap(ethernet), "eth.pcap", in: folder)
+        var writer = PcapWriter(linkType: .linuxSLL2)
+        for frame in sll { writer.append(frame.frame, timestamp: frame.timestamp) }
+        let b = try FlowsCommandTests.write(writer.bytes, "sll2.pcap", in: folder)
+        let result = try CLI.run("flowaudit", ["flows", a, b, "--filter", "ether host 02:00:00:00:00:01"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("cannot be applied to packets of link type 276"), "\(result.stderr)")
+        #expect(result.stderr.lowercased().contains("ethernet"), "libpcap's reason: \(result.stderr)")
+    }
+
     @Test("a bad --filter: exit 2 with libpcap's message, for flows and audit, before reading anything")
     func badFilter() throws {
         let capture = "Captures/remotespark/capture.pcap"
