@@ -135,7 +135,7 @@ struct CaptureInputs: ParsableArguments {
     var files: [String] = []
 
     @Option(name: .customShort("r"), help: ArgumentHelp(
-        "Read packets from this file, as tcpdump -r does (may be repeated; read before the positional files).",
+        "Read packets from this file, as tcpdump -r does (may be repeated; listed before the positional files, merged with them by timestamp).",
         valueName: "file"))
     var read: [String] = []
 
