@@ -46,22 +46,7 @@ struct TcpdumpHabitsTests {
 
     /// Runs the audit's text report on a terminal (a pseudo-terminal from `script`).
     static func onTerminal(noColor: String?) throws -> String {
-        let flowaudit = try CLI.executable("flowaudit")
-        let command = "\(flowaudit) audit \(try Self.capture) --site \(Self.site)"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        process.arguments = ["-qec", command, "/dev/null"]
-        process.currentDirectoryURL = CLI.packageRoot
-        var environment = ProcessInfo.processInfo.environment
-        environment["NO_COLOR"] = noColor
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try Terminal.run(["audit", try Self.capture, "--site", Self.site], environment: ["NO_COLOR": noColor])
     }
 
     @Test("the text report is coloured on a terminal, and not when NO_COLOR is set and not empty")
