@@ -33,19 +33,20 @@ public enum FlowUID {
 
     /// `C` and the 96-bit value `high:low` (high holds 32 bits) in 17 base62 digits.
     static func text(high: UInt64, low: UInt64) -> String {
-        // Long division of the 96-bit number by 62, in 32-bit limbs.
-        var limbs: [UInt64] = [high & 0xFFFF_FFFF, low >> 32, low & 0xFFFF_FFFF]
+        // Long division of the 96-bit number by 62, in three 32-bit limbs (locals: no allocation
+        // but the text's own).
+        var (limb0, limb1, limb2) = (high & 0xFFFF_FFFF, low >> 32, low & 0xFFFF_FFFF)
         var out = [UInt8](repeating: digits[0], count: 18)
         out[0] = 0x43  // "C", as Zeek's connection uids begin
         var position = 17
         while position > 0 {
-            var remainder: UInt64 = 0
-            for i in limbs.indices {
-                let value = remainder << 32 | limbs[i]
-                limbs[i] = value / 62
-                remainder = value % 62
-            }
-            out[position] = digits[Int(remainder)]
+            var value = limb0
+            limb0 = value / 62
+            value = (value % 62) << 32 | limb1
+            limb1 = value / 62
+            value = (value % 62) << 32 | limb2
+            limb2 = value / 62
+            out[position] = digits[Int(value % 62)]
             position -= 1
         }
         return String(decoding: out, as: UTF8.self)
