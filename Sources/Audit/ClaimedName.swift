@@ -9,15 +9,10 @@ public enum ClaimedName {
     /// SNI or Host that is an address literal names nothing, and a hello split over segments
     /// is not read.
     public static func of(tcpPayload payload: Span<UInt8>, fromInitiator: Bool) -> String? {
-        guard fromInitiator, payload.count > 0 else { return nil }
-        let first = payload[0]
-        if first == 0x16 {
-            guard case .client(let hello)? = try? TLSHello.parse(payload) else { return nil }
-            return hello.serverName.flatMap(HostHeader.name).map(NameTable.normalise)
-        }
-        if first >= 0x41, first <= 0x5A, let head = try? HTTPRequestHead.parse(payload) {
-            return head.host.flatMap(HostHeader.name).map(NameTable.normalise)
-        }
-        return nil
+        guard fromInitiator else { return nil }
+        // The audit's own reader of hellos and request heads (FlowExtras.readHello).
+        var entry = FlowExtras()
+        guard (try? FlowExtras.readHello(payload, fromInitiator: true, into: &entry)) == true else { return nil }
+        return (entry.serverName ?? entry.httpHost).map(NameTable.normalise)
     }
 }
