@@ -69,7 +69,7 @@ public final class Auditor {
         self.rules = policy.rules.map { RuleAccumulator(rule: $0) }
         self.groups = UnexpectedGroups(capacity: configuration.maximumGroups)
         self.advisories = AdvisoryBook(capacity: configuration.maximumGroups)
-        self.meter = FlowMeter(configuration: configuration.meter) { _ in }
+        self.meter = FlowMeter(configuration: configuration.meter)
         self.linkControl.audited = policy.policy.site?.auditLinkControl ?? false
         verdictCache.reserveCapacity(Self.verdictCacheCapacity)
         for binding in policy.policy.site?.names ?? [] {
@@ -77,14 +77,7 @@ public final class Auditor {
                 names.bind(binding.name, to: address, source: .site, at: Int64.min, ttl: nil)
             }
         }
-        meter.onFlowEnd = { [unowned self] flow in self.flowEnded(flow) }
-        meter.payloadInspector = { [unowned self] flow, fromInitiator, packet, frame in
-            self.inspect(flow, fromInitiator: fromInitiator, packet: packet, frame: frame)
-        }
-        let compiled = policy
-        meter.orientationHint = { a, portA, b, portB, protocolNumber in
-            compiled.orientationHint(a: a, portA: portA, b: b, portB: portB, ipProtocol: protocolNumber)
-        }
+        meter.observer = MeterLink(self)
     }
 
     // MARK: Running
@@ -353,40 +346,65 @@ public final class Auditor {
 
     // MARK: Live hooks
 
+    /// Tells the meter again what this auditor observes (flow starts and changes only with
+    /// ``onEvent`` set).
     func installLiveHooks() {
-        guard onEvent != nil else {
-            meter.onFlowStart = nil
-            meter.onStateChange = nil
+        meter.observer = MeterLink(self)
+    }
+
+    /// A live audit's first look at a flow: unexpected at its first packet?
+    func flowStarted(_ flow: Flow) {
+        if !self.linkControl.audited, LinkControlKind.of(flow) != nil { return }
+        let verdict = self.verdict(flow, extra: nil)
+        guard verdict.inScope, let match = verdict.match, !match.isAllowed else { return }
+        self.liveUnexpected.insert(flow.id)
+        let nearest = self.nearestRule(verdict)
+        self.onEvent?(.unexpectedFlowStarted(FlowEvidence(flow), nearestRule: nearest))
+    }
+
+    /// A live audit's look at a flow whose state changed: completed or refused.
+    func flowStateChanged(_ flow: Flow) {
+        if !self.linkControl.audited, LinkControlKind.of(flow) != nil { return }
+        if self.liveUnexpected.contains(flow.id) {
+            self.onEvent?(.unexpectedFlowChanged(FlowEvidence(flow)))
             return
         }
-        meter.onFlowStart = { [unowned self] flow in
-            if !self.linkControl.audited, LinkControlKind.of(flow) != nil { return }
-            let verdict = self.verdict(flow, extra: nil)
-            guard verdict.inScope, let match = verdict.match, !match.isAllowed else { return }
-            self.liveUnexpected.insert(flow.id)
-            let nearest = self.nearestRule(verdict)
-            self.onEvent?(.unexpectedFlowStarted(FlowEvidence(flow), nearestRule: nearest))
-        }
-        meter.onStateChange = { [unowned self] flow, _ in
-            if !self.linkControl.audited, LinkControlKind.of(flow) != nil { return }
-            if self.liveUnexpected.contains(flow.id) {
-                self.onEvent?(.unexpectedFlowChanged(FlowEvidence(flow)))
-                return
-            }
-            let verdict = self.verdict(flow, extra: self.extras[flow.id])
-            guard verdict.inScope, let match = verdict.match, match.isAllowed else { return }
-            let evidence = FlowEvidence(flow)
-            for allowed in match.allowed {
-                let id = self.rules[allowed.rule].rule.qualifiedID
-                if flow.isCompleted {
-                    if !self.rules[allowed.rule].announced {
-                        self.rules[allowed.rule].announced = true
-                        self.onEvent?(.ruleObserved(rule: id, evidence))
-                    }
-                } else if flow.state == .rejected || flow.state == .unreachable {
-                    self.onEvent?(.ruleBlocked(rule: id, evidence))
+        let verdict = self.verdict(flow, extra: self.extras[flow.id])
+        guard verdict.inScope, let match = verdict.match, match.isAllowed else { return }
+        let evidence = FlowEvidence(flow)
+        for allowed in match.allowed {
+            let id = self.rules[allowed.rule].rule.qualifiedID
+            if flow.isCompleted {
+                if !self.rules[allowed.rule].announced {
+                    self.rules[allowed.rule].announced = true
+                    self.onEvent?(.ruleObserved(rule: id, evidence))
                 }
+            } else if flow.state == .rejected || flow.state == .unreachable {
+                self.onEvent?(.ruleBlocked(rule: id, evidence))
             }
+        }
+    }
+
+    /// The meter's observer for an auditor. The auditor owns its meter, so the meter holds this
+    /// link, which refers back to the auditor without owning it.
+    final class MeterLink: FlowObserver {
+        unowned let auditor: Auditor
+        let observesFlowChanges: Bool
+
+        init(_ auditor: Auditor) {
+            self.auditor = auditor
+            observesFlowChanges = auditor.onEvent != nil
+        }
+
+        var inspectsPayload: Bool { true }
+        func flowEnded(_ flow: borrowing Flow) { auditor.flowEnded(copy flow) }
+        func flowStarted(_ flow: borrowing Flow) { auditor.flowStarted(copy flow) }
+        func flowStateChanged(_ flow: borrowing Flow, from oldState: ConnectionState) { auditor.flowStateChanged(copy flow) }
+        func inspectPayload(of flow: borrowing Flow, fromInitiator: Bool, packet: borrowing DecodedPacket, frame: Span<UInt8>) {
+            auditor.inspect(copy flow, fromInitiator: fromInitiator, packet: copy packet, frame: frame)
+        }
+        func initiatorHint(a: IPAddress, portA: UInt16, b: IPAddress, portB: UInt16, protocolNumber: UInt8) -> Bool? {
+            auditor.policy.orientationHint(a: a, portA: portA, b: b, portB: portB, ipProtocol: protocolNumber)
         }
     }
 

@@ -82,14 +82,6 @@ public final class FlowInspector {
         names = NameTable(graceSeconds: dnsGraceSeconds)
     }
 
-    /// Makes `meter` pass the first payload packets of each flow here.
-    public func install(on meter: inout FlowMeter) {
-        meter.configuration.inspectedPacketsPerFlow = Self.inspectedPacketsPerFlow
-        meter.payloadInspector = { [unowned self] flow, fromInitiator, packet, frame in
-            self.inspect(flow, fromInitiator: fromInitiator, packet: packet, frame: frame)
-        }
-    }
-
     public func inspect(_ flow: Flow, fromInitiator: Bool, packet: DecodedPacket, frame: Span<UInt8>) {
         let start = packet.payloadOffset
         let payload = frame.extracting(start..<(start + packet.payloadCapturedLength))

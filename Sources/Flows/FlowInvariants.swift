@@ -1,5 +1,6 @@
 /// Checks what must hold of a ``FlowMeter`` whatever its input: the fuzz targets and tests feed
-/// it every flow the meter ends, then ask for the violations once the meter has finished.
+/// it every flow the meter ends (it is the meter's observer), then ask for the violations once the
+/// meter has finished.
 ///
 /// - Every packet read is accounted for exactly once: skipped by reason, or decoded and then
 ///   counted in a flow, attached to a flow as an ICMP error, counted as an ICMP error quoting
@@ -8,7 +9,7 @@
 /// - No flow ends before it starts.
 /// - No counter wrapped: totals are summed with overflow checks, and no flow holds more packets
 ///   than were read.
-public struct FlowInvariants: Sendable {
+public final class FlowInvariants: FlowObserver {
     /// Flows handed to ``flowEnded(_:)``.
     public private(set) var endedFlows: UInt64 = 0
     /// Packets (both directions) of those flows.
@@ -21,7 +22,7 @@ public struct FlowInvariants: Sendable {
     public init() {}
 
     /// Records one ended flow and checks it on its own.
-    public mutating func flowEnded(_ flow: borrowing Flow) {
+    public func flowEnded(_ flow: borrowing Flow) {
         endedFlows &+= 1
         if flow.lastTimestamp < flow.firstTimestamp {
             note("flow \(flow.id) ends at \(flow.lastTimestamp), before its start \(flow.firstTimestamp)")
@@ -81,7 +82,7 @@ public struct FlowInvariants: Sendable {
         return problems
     }
 
-    mutating func note(_ problem: String) {
+    func note(_ problem: String) {
         if violations.count < 16 { violations.append(problem) }
     }
 }

@@ -1,160 +1,47 @@
 import CPrefetch
 import Packets
 
-/// Timeouts and options of a ``FlowMeter``. Times are nanoseconds of capture time.
-public struct FlowMeterConfiguration: Sendable {
-    /// TCP flow idle timeout (default 5 minutes).
-    public var tcpIdleTimeout: Int64 = 300_000_000_000
-    /// UDP, ICMP and other protocols' idle timeout (default 1 minute).
-    public var otherIdleTimeout: Int64 = 60_000_000_000
-    /// How long a TCP flow that closed (FIN both ways) or was reset stays in the table for its
-    /// trailing packets (the last ACK, repeated RSTs) before it is handed on (default 5 s, as Zeek's
-    /// `tcp_close_delay`). A SYN on its tuple ends it at once and starts a new flow.
-    public var closeLinger: Int64 = 5_000_000_000
-    /// How stale a flow's place in its activity list may get before a packet moves it to the
-    /// back (default 1 s): idle flows end at most this much after their timeout.
-    public var requeueInterval: Int64 = 1_000_000_000
-    /// Payload-carrying packets per flow passed to the payload inspector (0: none).
-    public var inspectedPacketsPerFlow: Int = 0
-    /// Flows kept open at most (default 2 million, about 500 MB): a capture with more distinct
-    /// conversations open at once (a scan, a flood, a hostile file) ends the flow idle longest
-    /// for each new one, so memory stays bounded. Such flows end with reason `table-full`.
-    public var maximumFlows: Int = 2_000_000
-    /// Fragment bookkeeping entries kept at most (first fragments waiting for the rest).
-    public var maximumFragmentEntries: Int = 65_536
-    /// How long (capture time) a fragment entry waits for the rest of its datagram (default 60 s).
-    public var fragmentTimeout: Int64 = 60_000_000_000
 
-    public init() {}
-}
-
-/// Counts of what the meter saw.
-public struct FlowMeterStatistics: Sendable {
-    public var packets: UInt64 = 0
-    /// Packets that updated a flow.
-    public var decoded: UInt64 = 0
-    /// Packets not turned into a flow update, by ``DecodeStatus`` raw value.
-    public var skipped: [UInt64] = Array(repeating: 0, count: DecodeStatus.allCases.count)
-    /// Packets of link types flowaudit does not decode, by link type.
-    public var unsupportedLinkTypes: [LinkType: UInt64] = [:]
-    /// ICMP errors quoting a packet of no flow in the table.
-    public var unmatchedICMPErrors: UInt64 = 0
-    /// Non-first fragments whose first fragment never came (counted when the entry is dropped).
-    public var unmatchedFragments: UInt64 = 0
-    /// The fragment table's counts (entries created, completed, expired, evicted, peak).
-    public var fragments = FragmentStatistics()
-    public var flowsCreated: UInt64 = 0
-    public var flowsEnded: UInt64 = 0
-    public var peakActiveFlows: Int = 0
-    /// Flows ended early because the table was full.
-    public var evictedFlows: UInt64 = 0
-    /// Frames that carry no IP, by kind: ARP/RARP (link control) and the rest.
-    public var arpFrames: UInt64 = 0
-    public var lldpFrames: UInt64 = 0
-    /// 802.3 LLC frames that are not SNAP-encapsulated IP (spanning tree, CDP, ...).
-    public var llcFrames: UInt64 = 0
-    public var otherNonIPFrames: UInt64 = 0
-    /// Inner packets metered as flows of their own, by ``TunnelKind`` raw value.
-    public var tunnelledPackets: [UInt64] = Array(repeating: 0, count: TunnelKind.allCases.count)
-    /// Tunnel payloads whose inner packet did not decode, by ``DecodeStatus`` raw value (the
-    /// outer packet was metered as its own flow all the same).
-    public var tunnelInnerSkipped: [UInt64] = Array(repeating: 0, count: DecodeStatus.allCases.count)
-    /// Inner packets not followed because they lie deeper than
-    /// ``PacketDecoder/maximumTunnelDepth`` tunnels.
-    public var tunnelTooDeep: UInt64 = 0
-    /// Packets with a loose or strict source route that still had hops to go.
-    public var sourceRoutedPackets: UInt64 = 0
-
-    public init() {}
-
-    /// The tunnelled packet counts, nonzero ones only, in enum order.
-    public var tunnelledByKind: [(TunnelKind, UInt64)] {
-        TunnelKind.allCases.compactMap { kind in
-            let n = tunnelledPackets[Int(kind.rawValue)]
-            return n == 0 ? nil : (kind, n)
-        }
-    }
-
-    /// The undecodable inner packets with their reasons, nonzero ones only.
-    public var tunnelInnerSkippedByReason: [(DecodeStatus, UInt64)] {
-        DecodeStatus.allCases.compactMap { status in
-            let n = tunnelInnerSkipped[Int(status.rawValue)]
-            return n == 0 ? nil : (status, n)
-        }
-    }
-
-    mutating func countNonIP(etherType: UInt16) {
-        switch etherType {
-        case 0x0806, 0x8035: arpFrames &+= 1
-        case 0x88CC: lldpFrames &+= 1
-        case 0: llcFrames &+= 1
-        default: otherNonIPFrames &+= 1
-        }
-    }
-
-    /// The skipped counts with their reasons, nonzero ones only, in enum order.
-    public var skippedByReason: [(DecodeStatus, UInt64)] {
-        DecodeStatus.allCases.compactMap { status in
-            let n = skipped[Int(status.rawValue)]
-            return status == .ok || n == 0 ? nil : (status, n)
-        }
-    }
-}
-
-/// The few facts of a decoded packet that update a flow record: a small value, so updating a
-/// record in place never copies the whole decoded packet.
-struct PacketFacts {
-    var ipProtocol: UInt8
-    var tcpFlags: TCPFlags
-    var tcpSequence: UInt32
-    var tcpAcknowledgment: UInt32
-    var payloadLength: Int
-}
-
-/// Groups decoded packets into bidirectional flows and hands each flow on when it ends.
+/// The flow table: groups decoded packets into bidirectional flows and hands each flow to its
+/// ``FlowObserver`` when it ends.
 ///
-/// The table is open addressing with linear probing over a power-of-two slot array; a slot packs
-/// the upper 32 bits of the key's hash with the flow's index, so a probe touches a flow record
-/// only on a likely match. Flows sit on one of three intrusive lists in order of last activity
-/// (TCP, other protocols, closing), so idle eviction only looks at list heads: memory follows
-/// the live flows, not the length of the capture.
+/// It coordinates parts that each have one job: ``FlowIndex`` (keys to flows, one cache line per
+/// lookup in the common case), ``FlowStore`` (the records, in fixed chunks), ``FlowExpiry`` (idle
+/// flows end as packet time passes their timeout), ``ConnectionTracker`` (who started a flow, TCP
+/// state), ``ICMPErrorMatcher`` (errors attached to the flow they quote) and
+/// ``FragmentReassembler`` (later fragments joined to their first fragment's flow). Memory follows
+/// the flows open at once, not the length of the capture.
 public struct FlowMeter {
-    public var configuration: FlowMeterConfiguration
+    public var configuration: FlowMeterConfiguration {
+        didSet { expiry.configure(configuration) }
+    }
     public private(set) var statistics = FlowMeterStatistics()
-    /// Called with each flow as it ends (closed and lingered, reset, idle, reused, capture end).
-    public var onFlowEnd: (borrowing Flow) -> Void
-    /// Called with each new flow after its first packet was counted.
-    public var onFlowStart: ((borrowing Flow) -> Void)?
-    /// Called when a flow's state changes, with the flow after the change and the old state.
-    public var onStateChange: ((borrowing Flow, ConnectionState) -> Void)?
-    /// Called for the first `inspectedPacketsPerFlow` packets of each flow that carry payload:
-    /// the flow, whether the packet came from the initiator, the decoded headers and the frame.
-    public var payloadInspector: ((borrowing Flow, Bool, borrowing DecodedPacket, Span<UInt8>) -> Void)?
-    /// A prior for flows whose first packet does not show who started them (mid-stream TCP,
-    /// UDP from a well-known port): given (a, port a, b, port b, protocol), returns true when only
-    /// a -> b is expected, false when only b -> a is, nil when it cannot tell.
-    public var orientationHint: ((IPAddress, UInt16, IPAddress, UInt16, UInt8) -> Bool?)?
+    /// Told about flows as they start, change, carry payload and end (held strongly: it must not
+    /// own this meter). Nil: flows are counted and dropped.
+    public var observer: (any FlowObserver)? {
+        didSet {
+            observesChanges = observer?.observesFlowChanges ?? false
+            inspectsPayload = observer?.inspectsPayload ?? false
+        }
+    }
+    /// The observer's wishes, read once when it is set (checked per packet).
+    var observesChanges = false
+    var inspectsPayload = false
 
     /// The flow records, by flow index.
     var flows = FlowStore()
     /// The rare flows' context (tunnel, source route, ICMP error reporter), by flow index; a
     /// record's `hasContext` says whether to look.
     var contexts: [Int: FlowContext] = [:]
-    /// The expiry structure: flows in order of activity, per list.
-    var lists = ActivityLists()
-    /// No flow can be idle past its timeout before this capture time: idle expiry runs only
-    /// when a packet's time reaches it (a lower bound; recomputed after each expiry).
-    var nextExpiry: Int64 = Int64.min
-    @usableFromInline var freeIndices: [Int32] = []
-    @usableFromInline var slots: [UInt64] {
-        didSet { slotsAddress = Self.address(of: slots) }
-    }
-    /// Where the slot array's elements start, for prefetch hints only (never dereferenced).
-    var slotsAddress: UInt = 0
-    @usableFromInline var slotMask: Int
-    @usableFromInline var activeCount = 0
-    @usableFromInline let seed: UInt64
-    @usableFromInline var nextID: UInt64 = 1
+    /// Keys to flow indices.
+    var lookup = FlowIndex()
+    /// Flows in order of activity, and when the next may go idle.
+    var expiry: FlowExpiry
+    /// Flow indices of ended flows, reused before the store grows.
+    var freeIndices: [Int32] = []
+    var activeCount = 0
+    let seed: UInt64
+    var nextID: UInt64 = 1
     /// The latest capture time seen: the clock idle timeouts run on.
     public private(set) var now: Int64 = Int64.min
     /// The packets of a batch decoded ahead of the one being metered (see ``process(_:_:)``).
@@ -181,18 +68,18 @@ public struct FlowMeter {
     /// - Parameters:
     ///   - configuration: timeouts and inspection options.
     ///   - seed: hash seed; random by default so hostile captures cannot aim collisions.
-    ///   - onFlowEnd: receives each flow as it ends.
+    ///   - observer: told about the flows (see ``observer``).
     public init(configuration: FlowMeterConfiguration = FlowMeterConfiguration(),
                 seed: UInt64 = UInt64.random(in: 0...UInt64.max),
-                onFlowEnd: @escaping (borrowing Flow) -> Void) {
+                observer: (any FlowObserver)? = nil) {
         self.configuration = configuration
         self.seed = seed
-        self.onFlowEnd = onFlowEnd
+        self.expiry = FlowExpiry(configuration)
         self.fragments = FragmentReassembler(maximumEntries: configuration.maximumFragmentEntries,
                                              timeout: configuration.fragmentTimeout)
-        self.slots = Array(repeating: 0, count: 1024)
-        self.slotMask = 1023
-        self.slotsAddress = Self.address(of: slots)
+        self.observer = observer
+        self.observesChanges = observer?.observesFlowChanges ?? false
+        self.inspectsPayload = observer?.inspectsPayload ?? false
     }
 
     /// Flows currently in the table.
@@ -243,8 +130,7 @@ public struct FlowMeter {
                                                 destinationPort: ahead.packets[entry].destinationPort)
         let hash = key.hash(seed: seed)
         ahead.entries[entry] = LookAhead.Entry(status: status, hasKey: true, sourceIsLower: sourceIsLower, key: key, hash: hash)
-        let position = Int(truncatingIfNeeded: hash >> 32) & slotMask
-        flowaudit_prefetch_at(slotsAddress, position &* MemoryLayout<UInt64>.stride)
+        lookup.prefetchSlot(hash)
     }
 
     /// Pipeline stage 2 for packet `k`: its slot is in cache by now; when it names a flow with the
@@ -252,11 +138,8 @@ public struct FlowMeter {
     /// metered: this is a hint, the lookup itself is exact).
     mutating func prefetchRecord(_ k: Int) {
         let look = ahead.entries[k & LookAhead.mask]
-        guard look.hasKey else { return }
-        let hash = look.hash
-        let slot = slots[Int(truncatingIfNeeded: hash >> 32) & slotMask]
-        guard slot != 0, slot >> 32 == hash >> 32 else { return }
-        flows.prefetch(Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1)
+        guard look.hasKey, let likely = lookup.likelyIndex(look.hash) else { return }
+        flows.prefetch(likely)
     }
 
     /// The flow key of a decoded packet, with the ports given (a later fragment's come from its
@@ -266,13 +149,6 @@ public struct FlowMeter {
         -> (key: FlowKey, sourceIsLower: Bool) {
         FlowKey.make(source: packet.source, sourcePort: sourcePort, destination: packet.destination,
                      destinationPort: destinationPort, protocolNumber: packet.ipProtocol, ipVersion: packet.ipVersion)
-    }
-
-    /// The address of an array's first element, as a number: for prefetch hints, which never
-    /// fault and never read, so a stale address costs a useless hint, nothing more.
-    static func address<T>(of array: [T]) -> UInt {
-        // SAFETY: the pointer is turned into a number inside the closure and never dereferenced.
-        unsafe array.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
     }
 
     /// Counts and decodes one packet whose captured bytes are `frame`.
@@ -293,7 +169,7 @@ public struct FlowMeter {
         }
         if record.timestamp > now {
             now = record.timestamp
-            if now >= nextExpiry { expireIdleFlows() }
+            if expiry.isDue(at: now) { expireIdleFlows() }
         }
         statistics.decoded &+= 1
         meterDecoded(record, frame)
@@ -347,7 +223,7 @@ public struct FlowMeter {
             (key, sourceIsLower) = Self.flowKey(decoded, sourcePort: sourcePort, destinationPort: destinationPort)
             hash = key.hash(seed: seed)
         }
-        var index = find(key, hash: hash)
+        var index = lookup.find(key, hash: hash, in: flows)
         var created = false
         if index >= 0 && isIdle(index, at: record.timestamp) {
             // Idle past its timeout but not yet at its list's head (lists are ordered to within
@@ -359,7 +235,8 @@ public struct FlowMeter {
             index = createFlow(key: key, hash: hash, sourceIsLower: sourceIsLower, sourcePort: sourcePort,
                                destinationPort: destinationPort, timestamp: record.timestamp)
             created = true
-        } else if !headerless && decoded.ipProtocol == IPProtocolNumber.tcp && startsNewConnection(index, sourceIsLower) {
+        } else if !headerless && decoded.ipProtocol == IPProtocolNumber.tcp
+                    && ConnectionTracker.startsNewConnection(flows[index], packet: facts, sourceIsLower: sourceIsLower) {
             endFlow(index, reason: .reused)
             index = createFlow(key: key, hash: hash, sourceIsLower: sourceIsLower, sourcePort: sourcePort,
                                destinationPort: destinationPort, timestamp: record.timestamp)
@@ -371,7 +248,13 @@ public struct FlowMeter {
             updateContext(index) { $0.sourceRouteDestination = destination }
         }
         update(index, sourceIsLower: sourceIsLower, timestamp: record.timestamp, headerless: headerless, frame: frame)
-        if created, let onFlowStart { onFlowStart(flow(index)) }
+        if created && observesChanges, let observer { observer.flowStarted(flow(index)) }
+    }
+
+    /// The facts of the packet in ``decoded`` that update a flow record.
+    var facts: PacketFacts {
+        PacketFacts(ipProtocol: decoded.ipProtocol, tcpFlags: decoded.tcpFlags, tcpSequence: decoded.tcpSequence,
+                    tcpAcknowledgment: decoded.tcpAcknowledgment, payloadLength: decoded.payloadLength)
     }
 
     /// Ends every flow idle for longer than its timeout at the current capture time.
@@ -379,38 +262,18 @@ public struct FlowMeter {
         guard now != Int64.min else { return }
         var earliest = Int64.max
         for list in ActivityList.allCases {
-            let timeout = timeout(of: list)
-            while let head = lists.head(list) {
-                let last = flows[head].lastTimestamp
-                guard last <= now &- timeout else {
-                    earliest = min(earliest, last.addingReportingOverflow(timeout).overflow ? Int64.max : last + timeout)
-                    break
-                }
+            while let head = expiry.dueHead(list, at: now, earliest: &earliest, lastActive: { flows[$0].lastTimestamp }) {
                 endFlow(head, reason: list == .closing ? flows[head].endReason : .idle)
             }
         }
-        nextExpiry = earliest
-    }
-
-    /// The idle timeout of a list.
-    func timeout(of list: ActivityList) -> Int64 {
-        switch list {
-        case .tcp: configuration.tcpIdleTimeout
-        case .other: configuration.otherIdleTimeout
-        case .closing: configuration.closeLinger
-        }
+        expiry.passEnded(nextDeadline: earliest)
     }
 
     /// True when flow `index` has been idle longer than its list's timeout at `time`.
     @inline(__always)
     func isIdle(_ index: Int, at time: Int64) -> Bool {
-        let last = flows[index].lastTimestamp
-        guard time > last else { return false }
-        let gap = time &- last
-        // The common case, a packet shortly after the last, decides on the record's time alone.
-        if gap <= configuration.closeLinger && gap <= configuration.otherIdleTimeout && gap <= configuration.tcpIdleTimeout { return false }
-        let list: ActivityList = flows[index].isFinished ? .closing : (flows[index].protocolNumber == IPProtocolNumber.tcp ? .tcp : .other)
-        return gap > timeout(of: list)
+        let list = FlowExpiry.list(finished: flows[index].isFinished, tcp: flows[index].protocolNumber == IPProtocolNumber.tcp)
+        return expiry.isIdle(lastActive: flows[index].lastTimestamp, list: list, at: time)
     }
 
     /// Moves the clock to `time` (a live capture's wall clock) and ends flows idle past it.
@@ -422,7 +285,7 @@ public struct FlowMeter {
     /// Ends every flow still in the table (end of input), oldest activity first.
     public mutating func finish() {
         for list in ActivityList.allCases {
-            while let head = lists.head(list) {
+            while let head = expiry.lists.head(list) {
                 let reason = flows[head].isFinished ? flows[head].endReason : .captureEnd
                 endFlow(head, reason: reason)
             }
@@ -434,63 +297,19 @@ public struct FlowMeter {
 
     // MARK: Flow creation and update
 
-    /// True when a packet from the initiator side is a SYN that starts a new connection on a
-    /// tuple whose previous connection finished (or whose SYN had another sequence number).
-    ///
-    /// A SYN from the initiator that repeats the flow's initial sequence number is never a new
-    /// connection: a new connection picks a new ISN (RFC 9293 3.4.1), so the sender is still in
-    /// SYN-SENT and retransmits its attempt. That happens after an RST too: Windows retries a
-    /// refused connect twice with the same ISN, and a client answering a stale ACK with an RST
-    /// (RFC 9293 3.10.7.3) stays in SYN-SENT; both are one attempt, not three flows.
-    mutating func startsNewConnection(_ index: Int, _ sourceIsLower: Bool) -> Bool {
-        let flags = decoded.tcpFlags
-        guard flags.contains(.syn), !flags.contains(.ack) else { return false }
-        let flow = flows[index]
-        if flow.sawSYN && sourceIsLower == flow.initiatorIsLower && decoded.tcpSequence == flow.initiatorISN {
-            return false
-        }
-        if flow.isFinished { return true }
-        switch flow.state {
-        case .rejected, .closed, .reset: return true
-        case .attempted, .unreachable:
-            return false  // a retransmitted SYN
-        default:
-            // A SYN from either side of an established or mid-stream flow with a new sequence
-            // number is a new connection; the same one is a retransmission.
-            return flow.sawSYN ? decoded.tcpSequence != flow.initiatorISN : true
-        }
-    }
-
     mutating func createFlow(key: FlowKey, hash: UInt64, sourceIsLower: Bool, sourcePort: UInt16,
                              destinationPort: UInt16, timestamp: Int64) -> Int {
         if activeCount >= configuration.maximumFlows { evictOldest() }
-        var sourceIsInitiator = true
-        var reason = InitiatorReason.firstPacket
-        var state = ConnectionState.unanswered
-        switch decoded.ipProtocol {
-        case IPProtocolNumber.tcp:
-            let flags = decoded.tcpFlags
-            if flags.contains(.syn) && !flags.contains(.ack) {
-                reason = .syn
-                state = .attempted
-            } else if flags.contains(.syn) {
-                sourceIsInitiator = false
-                reason = .synAck
-                state = .established
-            } else {
-                state = .midstream
-                (sourceIsInitiator, reason) = guessOrientation(sourcePort, destinationPort, midstream: true)
-            }
-        case IPProtocolNumber.udp:
-            (sourceIsInitiator, reason) = guessOrientation(sourcePort, destinationPort, midstream: false)
-        default:
-            if decoded.icmpKind == .echoReply {
-                sourceIsInitiator = false
-                reason = .echoReply
-            }
-        }
+        let observer = observer
+        let source = decoded.source, destination = decoded.destination, protocolNumber = decoded.ipProtocol
+        let (sourceIsInitiator, reason, state) = ConnectionTracker.opening(
+            facts, sourcePort: sourcePort, destinationPort: destinationPort, echoReply: decoded.icmpKind == .echoReply,
+            hint: {
+                observer?.initiatorHint(a: source, portA: sourcePort, b: destination, portB: destinationPort,
+                                        protocolNumber: protocolNumber)
+            })
         let initiatorIsLower = sourceIsInitiator == sourceIsLower
-        let list: ActivityList = decoded.ipProtocol == IPProtocolNumber.tcp ? .tcp : .other
+        let list = FlowExpiry.list(finished: false, tcp: decoded.ipProtocol == IPProtocolNumber.tcp)
         var flow = FlowRecord(key: key, id: nextID, initiatorIsLower: initiatorIsLower, reason: reason, state: state,
                               timestamp: timestamp, hash: hash, list: list)
         flow.vlan = decoded.outerVLAN
@@ -509,35 +328,16 @@ public struct FlowMeter {
             flows[index] = flow
         } else {
             index = flows.append(flow)
-            lists.grow(toInclude: index)
+            expiry.lists.grow(toInclude: index)
         }
         if let currentTunnel { updateContext(index) { $0.tunnel = currentTunnel } }
-        insertSlot(hash: hash, index: index)
+        lookup.insert(hash: hash, index: index, occupied: activeCount)
         activeCount += 1
         statistics.flowsCreated &+= 1
         if activeCount > statistics.peakActiveFlows { statistics.peakActiveFlows = activeCount }
-        lists.pushBack(index, on: list)
-        noteDeadline(timestamp, list)
+        expiry.lists.pushBack(index, on: list)
+        expiry.noteActivity(at: timestamp, on: list)
         return index
-    }
-
-    /// Who started a flow whose first packet does not say: the rules' prior, then a well-known
-    /// responder port, then (mid-stream TCP only) the lower port.
-    mutating func guessOrientation(_ sourcePort: UInt16, _ destinationPort: UInt16, midstream: Bool) -> (Bool, InitiatorReason) {
-        let hint = orientationHint?(decoded.source, sourcePort, decoded.destination, destinationPort, decoded.ipProtocol)
-        if midstream {
-            if let hint { return (hint, .rule) }
-        } else {
-            // The first packet's sender stays the initiator unless the rules say otherwise.
-            if hint == true { return (true, .firstPacket) }
-            if hint == false { return (false, .rule) }
-        }
-        let sourceWellKnown = sourcePort < 1024
-        let destinationWellKnown = destinationPort < 1024
-        if destinationWellKnown && !sourceWellKnown { return (true, midstream ? .wellKnownPort : .firstPacket) }
-        if sourceWellKnown && !destinationWellKnown { return (false, .wellKnownPort) }
-        if midstream && sourcePort != destinationPort { return (destinationPort < sourcePort, .lowerPort) }
-        return (true, .firstPacket)
     }
 
     mutating func update(_ index: Int, sourceIsLower: Bool, timestamp: Int64, headerless: Bool, frame: Span<UInt8>) {
@@ -548,169 +348,48 @@ public struct FlowMeter {
         let bytes = ipLength &+ pendingFragmentBytes
         pendingFragmentPackets = 0
         pendingFragmentBytes = 0
-        // The record is updated in place (the array's modify accessor): no copy of the flow.
-        let facts = PacketFacts(ipProtocol: decoded.ipProtocol, tcpFlags: decoded.tcpFlags, tcpSequence: decoded.tcpSequence,
-                                tcpAcknowledgment: decoded.tcpAcknowledgment, payloadLength: decoded.payloadLength)
-        Self.count(&flows[index], decoded: facts, fromInitiator: fromInitiator, timestamp: timestamp,
-                   packets: packets, bytes: bytes, headerless: headerless)
-        let list: ActivityList = flows[index].isFinished ? .closing : (decoded.ipProtocol == IPProtocolNumber.tcp ? .tcp : .other)
-        // A flow moves to the back of its activity list when it changes list, or when its last
-        // move is more than `requeueInterval` old: the lists stay ordered by activity to within
-        // that interval (so an idle flow ends at most that late), and a busy flow's packets do
-        // not each relink three records.
+        // The record is updated in place (the store's modify accessor): no copy of the flow.
+        ConnectionTracker.count(&flows[index], packet: facts, fromInitiator: fromInitiator, timestamp: timestamp,
+                                packets: packets, bytes: bytes, headerless: headerless)
+        let list = FlowExpiry.list(finished: flows[index].isFinished, tcp: decoded.ipProtocol == IPProtocolNumber.tcp)
         let current = flows[index].list
-        if current != list || timestamp &- flows[index].queuedAt > configuration.requeueInterval {
-            let wasHead = lists.head(current) == index
-            lists.moveToBack(index, from: current, to: list)
+        if expiry.needsRequeue(from: current, to: list, queuedAt: flows[index].queuedAt, at: timestamp) {
+            let wasHead = expiry.lists.head(current) == index
+            expiry.lists.moveToBack(index, from: current, to: list)
             flows[index].list = list
             flows[index].queuedAt = timestamp
-            if current != list { noteDeadline(flows[index].lastTimestamp, list) }
+            if current != list { expiry.noteActivity(at: flows[index].lastTimestamp, on: list) }
             // The list's new head may be due earlier than the flow that left the head.
-            if wasHead, let head = lists.head(current) { noteDeadline(flows[head].lastTimestamp, current) }
+            if wasHead, let head = expiry.lists.head(current) { expiry.noteActivity(at: flows[head].lastTimestamp, on: current) }
         }
-        if let onStateChange, flows[index].state != oldState { onStateChange(flow(index), oldState) }
-        if let payloadInspector, !headerless, decoded.payloadCapturedLength > 0,
-           Int(flows[index].inspectedPackets) < configuration.inspectedPacketsPerFlow {
+        if observesChanges && flows[index].state != oldState, let observer { observer.flowStateChanged(flow(index), from: oldState) }
+        if inspectsPayload, !headerless, decoded.payloadCapturedLength > 0,
+           Int(flows[index].inspectedPackets) < configuration.inspectedPacketsPerFlow, let observer {
             flows[index].inspectedPackets &+= 1
-            payloadInspector(flow(index), fromInitiator, decoded, frame)
-        }
-    }
-
-    /// Adds one packet (and any earlier fragments of its datagram) to `flow`.
-    @inline(__always)
-    static func count(_ flow: inout FlowRecord, decoded: PacketFacts, fromInitiator: Bool, timestamp: Int64,
-                      packets: UInt64, bytes: UInt64, headerless: Bool) {
-        let payload = decoded.payloadLength
-        if timestamp > flow.lastTimestamp {
-            flow.lastTimestamp = timestamp
-        } else if timestamp < flow.firstTimestamp {
-            flow.firstTimestamp = timestamp  // out-of-order packets only: the cold field stays cold
-        }
-        if fromInitiator {
-            flow.initiatorPackets &+= packets
-            flow.initiatorBytes &+= bytes
-            flow.initiatorPayloadBytes &+= UInt64(payload)
-        } else {
-            flow.responderPackets &+= packets
-            flow.responderBytes &+= bytes
-            flow.responderPayloadBytes &+= UInt64(payload)
-        }
-        guard !headerless else { return }
-        if decoded.ipProtocol == IPProtocolNumber.tcp {
-            updateTCP(&flow, decoded: decoded, fromInitiator: fromInitiator)
-        } else {
-            if payload > 0 { flow.addHistory(fromInitiator ? 3 : 10) }
-            if !fromInitiator && (flow.state == .unanswered || flow.state == .unreachable) { flow.state = .answered }
-        }
-    }
-
-    @inline(__always)
-    static func updateTCP(_ flow: inout FlowRecord, decoded: PacketFacts, fromInitiator: Bool) {
-        let flags = decoded.tcpFlags
-        if flags.contains(.syn) {
-            if fromInitiator && !flags.contains(.ack) {
-                if flow.tcpEvents & FlowRecord.synFromInitiator == 0 {
-                    flow.initiatorISN = decoded.tcpSequence
-                } else if flow.isFinished && flow.endReason == .rst && !flow.sawSYNACK {
-                    // The attempt an RST ended is retried with the same ISN (see
-                    // startsNewConnection): it is open again, waiting for an answer.
-                    flow.tcpEvents &= ~FlowRecord.finished
-                    flow.endReason = .captureEnd
-                    flow.state = .attempted
-                }
-                flow.tcpEvents |= FlowRecord.synFromInitiator
-                flow.addHistory(0)
-            } else if !fromInitiator && flags.contains(.ack) {
-                flow.tcpEvents |= FlowRecord.synAckFromResponder
-                flow.addHistory(8)
-            } else {
-                // SYN-ACK from the initiator or a bare SYN from the responder: simultaneous open.
-                flow.addHistory(fromInitiator ? 1 : 7)
-            }
-        }
-        if flags.contains(.ack) {
-            if fromInitiator {
-                if flow.tcpEvents & FlowRecord.initiatorAckSeen == 0 {
-                    flow.tcpEvents |= FlowRecord.initiatorAckSeen
-                    flow.initiatorFirstAck = decoded.tcpAcknowledgment
-                } else if decoded.tcpAcknowledgment != flow.initiatorFirstAck {
-                    flow.initiatorAckAdvanced = true
-                }
-            } else {
-                if flow.tcpEvents & FlowRecord.responderAckSeen == 0 {
-                    flow.tcpEvents |= FlowRecord.responderAckSeen
-                    flow.responderFirstAck = decoded.tcpAcknowledgment
-                } else if decoded.tcpAcknowledgment != flow.responderFirstAck {
-                    flow.responderAckAdvanced = true
-                }
-            }
-        }
-        if decoded.payloadLength > 0 {
-            flow.addHistory(fromInitiator ? 3 : 10)
-        } else if flags.contains(.ack) && flags.rawValue & 0x07 == 0 {
-            flow.addHistory(fromInitiator ? 2 : 9)
-        }
-        if flags.contains(.rst) {
-            flow.addHistory(fromInitiator ? 5 : 12)
-            if flow.rstSenderIsInitiator == nil { flow.rstSenderIsInitiator = fromInitiator }
-            flow.tcpEvents |= FlowRecord.rstSeen
-            switch flow.state {
-            case .attempted, .unreachable: flow.state = fromInitiator ? flow.state : .rejected
-            case .established: flow.state = .reset
-            default: break
-            }
-            if !(flow.state == .attempted || flow.state == .unreachable) {
-                flow.tcpEvents |= FlowRecord.finished
-                flow.endReason = .rst
-            }
-            return
-        }
-        // Any other packet from the responder means the handshake got an answer.
-        if !fromInitiator && (flow.state == .attempted || flow.state == .unreachable) { flow.state = .established }
-        if flags.contains(.fin) {
-            flow.addHistory(fromInitiator ? 4 : 11)
-            flow.tcpEvents |= fromInitiator ? FlowRecord.finFromInitiator : FlowRecord.finFromResponder
-            if flow.tcpEvents & (FlowRecord.finFromInitiator | FlowRecord.finFromResponder) == (FlowRecord.finFromInitiator | FlowRecord.finFromResponder) {
-                if flow.state == .established { flow.state = .closed }
-                if flow.tcpEvents & FlowRecord.finished == 0 {
-                    flow.tcpEvents |= FlowRecord.finished
-                    flow.endReason = .fin
-                }
-            }
+            observer.inspectPayload(of: flow(index), fromInitiator: fromInitiator, packet: decoded, frame: frame)
         }
     }
 
     // MARK: ICMP errors and fragments
 
-    /// Attaches an ICMP error to the flow of the packet it quotes.
+    /// Attaches the ICMP error in ``decoded`` to the flow of the packet it quotes.
     mutating func attachICMPError(timestamp: Int64) {
-        let (key, _) = FlowKey.make(
-            source: decoded.quotedSource, sourcePort: decoded.quotedSourcePort,
-            destination: decoded.quotedDestination, destinationPort: decoded.quotedDestinationPort,
-            protocolNumber: decoded.quotedProtocol, ipVersion: decoded.ipVersion)
-        let index = find(key, hash: key.hash(seed: seed))
+        let key = ICMPErrorMatcher.quotedKey(decoded)
+        let index = lookup.find(key, hash: key.hash(seed: seed), in: flows)
         guard index >= 0 else {
             statistics.unmatchedICMPErrors &+= 1
             return
         }
-        let oldState = flows[index].state
-        flows[index].icmpErrors &+= 1
         let reporter = decoded.source
         updateContext(index) { $0.icmpErrorReporter = reporter }
-        flows[index].icmpErrorType = decoded.icmpType
-        flows[index].icmpErrorCode = decoded.icmpCode
-        if timestamp > flows[index].lastTimestamp { flows[index].lastTimestamp = timestamp }
-        if oldState == .attempted || oldState == .unanswered {
-            flows[index].state = .unreachable
-            if let onStateChange { onStateChange(flow(index), oldState) }
-        }
+        let changed = ICMPErrorMatcher.apply(type: decoded.icmpType, code: decoded.icmpCode, at: timestamp, to: &flows[index])
+        if let oldState = changed, observesChanges, let observer { observer.flowStateChanged(flow(index), from: oldState) }
     }
 
     /// The ports of a fragment's datagram: from its own header for a first fragment (and
     /// remembered), from the first fragment's entry otherwise. Returns nil while the first
     /// fragment has not been seen (the fragment is counted against the entry and added to the
     /// flow when the first fragment arrives).
-    @usableFromInline
     mutating func fragmentPorts(timestamp: Int64) -> (UInt16, UInt16)? {
         let key = FragmentKey(source: decoded.source, destination: decoded.destination,
                               identification: decoded.fragmentID, protocolNumber: decoded.ipProtocol)
@@ -732,22 +411,26 @@ public struct FlowMeter {
 
     // MARK: Ending flows
 
-    /// Lowers ``nextExpiry`` to the deadline of a flow last active at `time` on `list`.
-    mutating func noteDeadline(_ time: Int64, _ list: ActivityList) {
-        let (deadline, overflow) = time.addingReportingOverflow(timeout(of: list))
-        if !overflow && deadline < nextExpiry { nextExpiry = deadline }
-    }
-
-    @usableFromInline
     mutating func endFlow(_ index: Int, reason: FlowEndReason) {
         if !flows[index].isFinished || flows[index].endReason == .captureEnd { flows[index].endReason = reason }
-        lists.unlink(index, from: flows[index].list)
-        removeSlot(hash: flows[index].hash, index: index)
+        expiry.lists.unlink(index, from: flows[index].list)
+        lookup.remove(hash: flows[index].hash, index: index)
         activeCount -= 1
         statistics.flowsEnded &+= 1
-        onFlowEnd(flow(index))
+        if let observer { observer.flowEnded(flow(index)) }
         if flows[index].hasContext { contexts[index] = nil }
         freeIndices.append(Int32(index))
+    }
+
+    /// Ends the flow idle longest: closing flows first, then connectionless, then TCP.
+    mutating func evictOldest() {
+        for list in [ActivityList.closing, .other, .tcp] {
+            if let head = expiry.lists.head(list) {
+                statistics.evictedFlows &+= 1
+                endFlow(head, reason: flows[head].isFinished ? flows[head].endReason : .tableFull)
+                return
+            }
+        }
     }
 
     // MARK: Flows as observers see them
@@ -761,81 +444,6 @@ public struct FlowMeter {
     mutating func updateContext(_ index: Int, _ change: (inout FlowContext) -> Void) {
         flows[index].hasContext = true
         change(&contexts[index, default: FlowContext()])
-    }
-
-    /// Ends the flow idle longest: closing flows first, then connectionless, then TCP.
-    mutating func evictOldest() {
-        for list in [ActivityList.closing, .other, .tcp] {
-            if let head = lists.head(list) {
-                statistics.evictedFlows &+= 1
-                endFlow(head, reason: flows[head].isFinished ? flows[head].endReason : .tableFull)
-                return
-            }
-        }
-    }
-
-    // MARK: Hash table
-
-    /// The index of the flow with `key`, or -1.
-    mutating func find(_ key: FlowKey, hash: UInt64) -> Int {  // mutating: a non-mutating call copied the whole meter
-        let tag = hash >> 32
-        var position = Int(truncatingIfNeeded: tag) & slotMask
-        while true {
-            let slot = slots[position]
-            if slot == 0 { return -1 }
-            if slot >> 32 == tag {
-                let index = Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1
-                if flows[index].key == key { return index }
-            }
-            position = (position &+ 1) & slotMask
-        }
-    }
-
-    @usableFromInline
-    mutating func insertSlot(hash: UInt64, index: Int) {
-        if (activeCount + 1) * 2 > slots.count { grow() }
-        let tag = hash >> 32
-        var position = Int(truncatingIfNeeded: tag) & slotMask
-        while slots[position] != 0 { position = (position &+ 1) & slotMask }
-        slots[position] = tag << 32 | UInt64(index + 1)
-    }
-
-    /// Removes the slot of flow `index` by backward-shift deletion (no tombstones).
-    @usableFromInline
-    mutating func removeSlot(hash: UInt64, index: Int) {
-        let wanted = (hash >> 32) << 32 | UInt64(index + 1)
-        var position = Int(truncatingIfNeeded: hash >> 32) & slotMask
-        while slots[position] != wanted {
-            if slots[position] == 0 { return }  // not present: nothing to do
-            position = (position &+ 1) & slotMask
-        }
-        var hole = position
-        var probe = (hole &+ 1) & slotMask
-        while slots[probe] != 0 {
-            let home = Int(truncatingIfNeeded: slots[probe] >> 32) & slotMask
-            // Move the entry back into the hole unless its home lies cyclically in (hole, probe].
-            let distanceToProbe = (probe &- home) & slotMask
-            let distanceToHole = (hole &- home) & slotMask
-            if distanceToHole < distanceToProbe {
-                slots[hole] = slots[probe]
-                hole = probe
-            }
-            probe = (probe &+ 1) & slotMask
-        }
-        slots[hole] = 0
-    }
-
-    mutating func grow() {
-        let capacity = slots.count * 2
-        var newSlots = Array(repeating: UInt64(0), count: capacity)
-        let mask = capacity - 1
-        for slot in slots where slot != 0 {
-            var position = Int(truncatingIfNeeded: slot >> 32) & mask
-            while newSlots[position] != 0 { position = (position &+ 1) & mask }
-            newSlots[position] = slot
-        }
-        slots = newSlots
-        slotMask = mask
     }
 }
 

@@ -37,10 +37,17 @@ struct FlowStore {
             var chunk: [FlowRecord] = []
             chunk.reserveCapacity(Self.chunkSize)
             chunks.append(chunk)
-            chunkAddresses.append(FlowMeter.address(of: chunks[chunks.count - 1]))
+            chunkAddresses.append(Self.address(of: chunks[chunks.count - 1]))
         }
         chunks[count >> Self.chunkShift].append(flow)
         count += 1
         return count - 1
+    }
+
+    /// The address of an array's first element, as a number: for prefetch hints, which never
+    /// fault and never read, so a stale address costs a useless hint, nothing more.
+    static func address<T>(of array: [T]) -> UInt {
+        // SAFETY: the pointer is turned into a number inside the closure and never dereferenced.
+        unsafe array.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
     }
 }

@@ -70,19 +70,36 @@ public struct PacketExtraction {
         return tunnel?.kind == group.example.tunnel?.kind && tunnel?.id == group.example.tunnel?.id
     }
 
+    /// The observer of the second metering: keeps the key and time window of each flow of a
+    /// finding, orienting flows as the audit does.
+    final class FlowKeeper: FlowObserver {
+        let policy: CompiledPolicy
+        let target: (borrowing Flow) -> [Int]
+        var kept: [(FlowKey, Window)] = []
+
+        init(policy: CompiledPolicy, target: @escaping (borrowing Flow) -> [Int]) {
+            self.policy = policy
+            self.target = target
+        }
+
+        func flowEnded(_ flow: borrowing Flow) {
+            let indices = target(flow)
+            if !indices.isEmpty { kept.append((flow.key, Window(first: flow.firstTimestamp, last: flow.lastTimestamp, targets: indices))) }
+        }
+
+        func initiatorHint(a: IPAddress, portA: UInt16, b: IPAddress, portB: UInt16, protocolNumber: UInt8) -> Bool? {
+            policy.orientationHint(a: a, portA: portA, b: b, portB: portB, ipProtocol: protocolNumber)
+        }
+    }
+
     /// Meters `paths` again and keeps each flow that `target` assigns to some of the `targets`
     /// findings (indices below `targets`; none for a flow of no finding).
     public init(paths: [String], meter configuration: FlowMeterConfiguration, policy: CompiledPolicy,
                 reading: CaptureRun.Reading, targets: Int, target: @escaping (borrowing Flow) -> [Int]) {
-        var kept: [(FlowKey, Window)] = []
-        var meter = FlowMeter(configuration: configuration) { flow in
-            let indices = target(flow)
-            if !indices.isEmpty { kept.append((flow.key, Window(first: flow.firstTimestamp, last: flow.lastTimestamp, targets: indices))) }
-        }
-        meter.orientationHint = { a, portA, b, portB, protocolNumber in
-            policy.orientationHint(a: a, portA: portA, b: b, portB: portB, ipProtocol: protocolNumber)
-        }
+        let keeper = FlowKeeper(policy: policy, target: target)
+        var meter = FlowMeter(configuration: configuration, observer: keeper)
         _ = CaptureRun.run(paths: paths, meter: &meter, reading: reading)
+        let kept = keeper.kept
         flows = Array(repeating: 0, count: targets)
         keys = Array(repeating: [], count: targets)
         for (key, window) in kept {

@@ -8,15 +8,15 @@ import Testing
 @Suite struct LinkControlTests {
     /// The one flow a set of frames makes.
     static func flow(_ frames: [[UInt8]]) -> Flow? {
-        var ended: [Flow] = []
-        var meter = FlowMeter(seed: 3) { flow in ended.append(copy flow) }
+        let ended = FlowCollector()
+        var meter = FlowMeter(seed: 3, observer: ended)
         for (index, frame) in frames.enumerated() {
             let record = CapturedPacket(timestamp: Int64(index) * 1_000_000, capturedLength: frame.count, originalLength: frame.count,
                                         linkType: .ethernet, dataOffset: 0, fileOffset: 0)
             meter.processPacket(record, frame.span)
         }
         meter.finish()
-        return ended.first
+        return ended.flows.first
     }
 
     static func icmpv6(_ type: UInt8, from: String = "fe80::1", to: String = "ff02::1:ff00:2") -> [UInt8] {

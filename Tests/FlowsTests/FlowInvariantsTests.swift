@@ -27,8 +27,8 @@ import Testing
     }
 
     @Test func holdForEveryKindOfPacket() {
-        var invariants = FlowInvariants()
-        var meter = FlowMeter(seed: 1) { flow in invariants.flowEnded(flow) }
+        let invariants = FlowInvariants()
+        var meter = FlowMeter(seed: 1, observer: invariants)
         let frames = Self.mixedFrames()
         for timed in frames {
             let record = CapturedPacket(timestamp: timed.timestamp, capturedLength: timed.frame.count,
@@ -63,8 +63,8 @@ import Testing
         }
         let frames = Self.mixedFrames() + vxlan
         func run(batch: Int) -> ([String], [UInt64]) {
-            var described: [String] = []
-            var meter = FlowMeter(seed: 3) { described.append(Self.describe($0)) }
+            let sink = FlowSink()
+            var meter = FlowMeter(seed: 3, observer: sink)
             var start = 0
             while start < frames.count {
                 var bytes: [UInt8] = []
@@ -80,7 +80,7 @@ import Testing
             }
             meter.finish()
             let s = meter.statistics
-            return (described, [s.packets, s.decoded, s.unmatchedICMPErrors, s.unmatchedFragments, s.flowsCreated] + s.skipped + s.tunnelledPackets)
+            return (sink.flows.map(Self.describe), [s.packets, s.decoded, s.unmatchedICMPErrors, s.unmatchedFragments, s.flowsCreated] + s.skipped + s.tunnelledPackets)
         }
         let single = run(batch: 1)
         #expect(single.0.contains { $0.contains("tunnel vxlan 77 1") })
@@ -93,12 +93,9 @@ import Testing
     }
 
     @Test func reportAMissingPacketAndAFlowEndingBeforeItStarts() {
-        var invariants = FlowInvariants()
-        var meter = FlowMeter(seed: 1) { flow in
-            var broken = copy flow
-            broken.record.lastTimestamp = broken.firstTimestamp - 1
-            invariants.flowEnded(broken)
-        }
+        let invariants = FlowInvariants()
+        let sink = FlowSink()
+        var meter = FlowMeter(seed: 1, observer: sink)
         let frames = conversation.udpExchange(client: Endpoint(client, 1), server: Endpoint(server, 2), at: second, request: [1], response: [2])
         for timed in frames {
             let record = CapturedPacket(timestamp: timed.timestamp, capturedLength: timed.frame.count,
@@ -106,6 +103,11 @@ import Testing
             meter.processPacket(record, timed.frame.span)
         }
         meter.finish()
+        for flow in sink.flows {
+            var broken = flow
+            broken.record.lastTimestamp = broken.firstTimestamp - 1
+            invariants.flowEnded(broken)
+        }
         let problems = invariants.check(meter.statistics, packetsRead: frames.count + 1)
         #expect(problems.count == 2)
         #expect(problems.contains { $0.contains("before its start") })

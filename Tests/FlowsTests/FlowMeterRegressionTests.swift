@@ -27,15 +27,15 @@ private let finAck: UInt8 = 0x11
 
 /// Runs `frames` (timestamps in milliseconds) through a meter and returns the flows as they ended.
 private func meter(_ frames: [(Int64, [UInt8])]) -> [Flow] {
-    var ended: [Flow] = []
-    var meter = FlowMeter(seed: 1) { flow in ended.append(copy flow) }
+    let ended = FlowCollector()
+    var meter = FlowMeter(seed: 1, observer: ended)
     for (milliseconds, frame) in frames {
         let record = CapturedPacket(timestamp: milliseconds * 1_000_000, capturedLength: frame.count,
                                     originalLength: frame.count, linkType: .ipv4, dataOffset: 0, fileOffset: 0)
         meter.processPacket(record, frame.span)
     }
     meter.finish()
-    return ended
+    return ended.flows
 }
 
 @Test func synRetriedWithSameISNAfterRefusalIsOneRejectedFlow() {

@@ -7,16 +7,26 @@ let client = IPAddress("10.0.0.5")!
 let server = IPAddress("10.0.0.2")!
 let firewall = IPAddress("10.0.0.1")!
 
-/// Collects the flows a meter hands on.
-final class FlowSink {
+/// Collects the flows a meter hands on, and answers its orientation questions with `hint`.
+final class FlowSink: FlowObserver {
     var flows: [Flow] = []
+    var hint: ((IPAddress, IPAddress) -> Bool?)?
+
+    init(hint: ((IPAddress, IPAddress) -> Bool?)? = nil) { self.hint = hint }
+
+    func flowEnded(_ flow: borrowing Flow) { flows.append(copy flow) }
+
+    func initiatorHint(a: IPAddress, portA: UInt16, b: IPAddress, portB: UInt16, protocolNumber: UInt8) -> Bool? {
+        hint?(a, b)
+    }
 }
 
 /// Runs timed frames through a meter (Ethernet unless `linkType` says otherwise) and returns the
 /// ended flows, in the order they ended.
-func meter(_ frames: [TimedFrame], linkType: LinkType = .ethernet, configure: (inout FlowMeter) -> Void = { _ in }) -> (flows: [Flow], statistics: FlowMeterStatistics) {
-    let sink = FlowSink()
-    var meter = FlowMeter(seed: 1) { flow in sink.flows.append(copy flow) }
+func meter(_ frames: [TimedFrame], linkType: LinkType = .ethernet, configure: (inout FlowMeter) -> Void = { _ in },
+           hint: ((IPAddress, IPAddress) -> Bool?)? = nil) -> (flows: [Flow], statistics: FlowMeterStatistics) {
+    let sink = FlowSink(hint: hint)
+    var meter = FlowMeter(seed: 1, observer: sink)
     configure(&meter)
     for timed in frames {
         let record = CapturedPacket(timestamp: timed.timestamp, capturedLength: timed.frame.count,
@@ -70,9 +80,7 @@ let second: Int64 = 1_000_000_000
         #expect(flows.count == 1)
         #expect(flows[0].state == .midstream && flows[0].responderPort == 389)
         #expect(flows[0].initiatorReason == .wellKnownPort || flows[0].initiatorReason == .firstPacket)
-        let (hinted, _) = meter(reversed) { meter in
-            meter.orientationHint = { a, _, b, _, _ in a == server && b == client ? false : (a == client ? true : nil) }
-        }
+        let (hinted, _) = meter(reversed, hint: { a, b in a == server && b == client ? false : (a == client ? true : nil) })
         #expect(hinted[0].initiator == client && hinted[0].initiatorReason == .rule)
     }
 
@@ -182,7 +190,7 @@ let second: Int64 = 1_000_000_000
 
     static func run(batch: Int) -> [String] {
         let sink = FlowSink()
-        var meter = FlowMeter(seed: 7) { flow in sink.flows.append(copy flow) }
+        var meter = FlowMeter(seed: 7, observer: sink)
         let frames = Self.frames
         var start = 0
         while start < frames.count {

@@ -19,13 +19,12 @@ public func failInvariant(_ problems: [String], input: String) -> Never {
 /// payload inspection on) in two batches, so idle expiry between batches and the batched lookup
 /// path both run, and checks ``FlowInvariants`` at the end.
 public func meterPackets(_ packets: [CapturedPacket], bytes: [UInt8], input: String) {
-    var invariants = FlowInvariants()
+    let invariants = FuzzObserver(parseAll: false)
     var configuration = FlowMeterConfiguration()
     configuration.inspectedPacketsPerFlow = 4
     configuration.maximumFlows = 64
     configuration.maximumFragmentEntries = 16
-    var meter = FlowMeter(configuration: configuration, seed: 1) { flow in invariants.flowEnded(flow) }
-    meter.payloadInspector = { _, _, _, payload in _ = try? DNSMessage.parse(payload) }
+    var meter = FlowMeter(configuration: configuration, seed: 1, observer: invariants)
     let half = packets.count / 2
     meter.process(Array(packets[..<half]), bytes.span)
     meter.process(Array(packets[half...]), bytes.span)
@@ -38,18 +37,12 @@ public func meterPackets(_ packets: [CapturedPacket], bytes: [UInt8], input: Str
 /// configuration and payload inspection on, and checks ``FlowInvariants`` at the end.
 public func meterCapture(_ bytes: [UInt8], name: String) {
     guard let reader = try? CaptureFileReader(bytes: bytes, name: name) else { return }
-    var invariants = FlowInvariants()
+    let invariants = FuzzObserver(parseAll: true)
     var configuration = FlowMeterConfiguration()
     configuration.inspectedPacketsPerFlow = 4
     configuration.maximumFlows = 4_096
     configuration.maximumFragmentEntries = 256
-    var meter = FlowMeter(configuration: configuration, seed: 1) { flow in invariants.flowEnded(flow) }
-    meter.payloadInspector = { _, _, _, payload in
-        // Every application parser sees what the audit would hand it.
-        _ = try? DNSMessage.parse(payload)
-        _ = try? TLSHello.parse(payload)
-        _ = try? HTTPRequestHead.parse(payload)
-    }
+    var meter = FlowMeter(configuration: configuration, seed: 1, observer: invariants)
     var packets = 0
     while true {
         do {
@@ -74,6 +67,31 @@ public func meterCapture(_ bytes: [UInt8], name: String) {
         }
     }
     if !problems.isEmpty { failInvariant(problems, input: name) }
+}
+
+/// The fuzz targets' flow observer: checks ``FlowInvariants`` of every ended flow and hands each
+/// inspected frame to the application parsers, as the audit would.
+final class FuzzObserver: FlowObserver {
+    let invariants = FlowInvariants()
+    /// DNS alone (false) or DNS, TLS and HTTP (true).
+    let parseAll: Bool
+
+    init(parseAll: Bool) { self.parseAll = parseAll }
+
+    var inspectsPayload: Bool { true }
+
+    func flowEnded(_ flow: borrowing Flow) { invariants.flowEnded(flow) }
+
+    func inspectPayload(of flow: borrowing Flow, fromInitiator: Bool, packet: borrowing DecodedPacket, frame: Span<UInt8>) {
+        _ = try? DNSMessage.parse(frame)
+        guard parseAll else { return }
+        _ = try? TLSHello.parse(frame)
+        _ = try? HTTPRequestHead.parse(frame)
+    }
+
+    func check(_ statistics: FlowMeterStatistics, packetsRead: Int) -> [String] {
+        invariants.check(statistics, packetsRead: packetsRead)
+    }
 }
 
 /// libFuzzer's driver (`LLVMFuzzerRunDriver`, in libclang_rt.fuzzer): parses libFuzzer's flags

@@ -47,9 +47,10 @@ struct FlowsCommand: ParsableCommand {
         }
         let writer = FlowTableWriter(format: format, output: out, colour: out.isTerminal && !noColour && !AuditOptions.noColorRequested)
         writer.begin()
-        let inspector = FlowInspector()
-        var meter = FlowMeter(configuration: timeouts.configuration) { flow in writer.row(flow, facts: inspector.end(flow)) }
-        inspector.install(on: &meter)
+        let rows = FlowRows(writer: writer)
+        var configuration = timeouts.configuration
+        configuration.inspectedPacketsPerFlow = FlowInspector.inspectedPacketsPerFlow
+        var meter = FlowMeter(configuration: configuration, observer: rows)
         let progress = progressOptions.line(for: captures)
         let inputs = CaptureRun.run(paths: captures, meter: &meter, reading: timeouts.reading, filter: filter, progress: progress?.hook)
         progress?.finish()
@@ -161,5 +162,22 @@ struct CaptureInputs: ParsableArguments {
         if paths.isEmpty {
             throw ValidationError("no capture given: name one or more capture files (- for standard input), or use -r FILE")
         }
+    }
+}
+
+/// The flow table's observer: each flow's first payload packets go to the inspector, and each
+/// flow that ends is a row with what the inspector learned of it.
+final class FlowRows: FlowObserver {
+    let writer: FlowTableWriter
+    let inspector = FlowInspector()
+
+    init(writer: FlowTableWriter) { self.writer = writer }
+
+    var inspectsPayload: Bool { true }
+
+    func flowEnded(_ flow: borrowing Flow) { writer.row(flow, facts: inspector.end(flow)) }
+
+    func inspectPayload(of flow: borrowing Flow, fromInitiator: Bool, packet: borrowing DecodedPacket, frame: Span<UInt8>) {
+        inspector.inspect(copy flow, fromInitiator: fromInitiator, packet: copy packet, frame: frame)
     }
 }

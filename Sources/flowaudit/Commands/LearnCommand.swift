@@ -61,30 +61,10 @@ struct LearnCommand: ParsableCommand {
         }
         let names = auditor.names
         // Second pass: the flows, oriented as the audit orients them.
-        var draft = RuleDraft(policy: policy)
-        // The server name a flow's client claims (SNI, HTTP Host) names its responder, as in the audit.
-        var claimed: [UInt64: String] = [:]
-        var meter = FlowMeter(configuration: timeouts.auditConfiguration.meter) { flow in
-            let first = flow.firstTimestamp, last = flow.lastTimestamp, responder = flow.responder
-            let claim = claimed.removeValue(forKey: flow.id)
-            draft.add(flow) { address in
-                var list = names.names(of: address, from: first, to: last)
-                if address == responder, let claim, !list.contains(claim) { list.append(claim) }
-                return list
-            }
-        }
-        meter.payloadInspector = { flow, fromInitiator, packet, frame in
-            guard packet.ipProtocol == IPProtocolNumber.tcp, fromInitiator else { return }
-            let id = flow.id
-            guard claimed[id] == nil else { return }
-            let start = packet.payloadOffset
-            let payload = frame.extracting(start..<(start + packet.payloadCapturedLength))
-            if let name = ClaimedName.of(tcpPayload: payload, fromInitiator: fromInitiator) { claimed[id] = name }
-        }
-        meter.orientationHint = { a, portA, b, portB, protocolNumber in
-            policy.orientationHint(a: a, portA: portA, b: b, portB: portB, ipProtocol: protocolNumber)
-        }
+        let drafter = Drafter(policy: policy, names: names)
+        var meter = FlowMeter(configuration: timeouts.auditConfiguration.meter, observer: drafter)
         _ = CaptureRun.run(paths: capture.paths, meter: &meter, reading: timeouts.reading)
+        let draft = drafter.draft
         let out: ReportOutput
         do { out = try ReportOutput(replacing: output) } catch {
             printError("\(error)")
@@ -96,5 +76,48 @@ struct LearnCommand: ParsableCommand {
             throw ExitCode(ExitStatus.usageOrIO)
         }
         if output != "-" { printStatus("learn: \(draft.flowsUsed) flows drafted into \(output); check it against the vendor's document") }
+    }
+}
+
+/// The observer of `learn`'s second metering: each flow, oriented as the audit orients it, with
+/// the names of its ends (the audit's name table, and the name its client claims in a TLS hello
+/// or HTTP Host, which names its responder as in the audit), drafted into rules.
+final class Drafter: FlowObserver {
+    let policy: CompiledPolicy
+    let names: NameTable
+    var draft: RuleDraft
+    /// The server name each open flow's client claimed.
+    var claimed: [UInt64: String] = [:]
+
+    init(policy: CompiledPolicy, names: NameTable) {
+        self.policy = policy
+        self.names = names
+        draft = RuleDraft(policy: policy)
+    }
+
+    var inspectsPayload: Bool { true }
+
+    func flowEnded(_ flow: borrowing Flow) {
+        let first = flow.firstTimestamp, last = flow.lastTimestamp, responder = flow.responder
+        let claim = claimed.removeValue(forKey: flow.id)
+        let names = names
+        draft.add(flow) { address in
+            var list = names.names(of: address, from: first, to: last)
+            if address == responder, let claim, !list.contains(claim) { list.append(claim) }
+            return list
+        }
+    }
+
+    func inspectPayload(of flow: borrowing Flow, fromInitiator: Bool, packet: borrowing DecodedPacket, frame: Span<UInt8>) {
+        guard packet.ipProtocol == IPProtocolNumber.tcp, fromInitiator else { return }
+        let id = flow.id
+        guard claimed[id] == nil else { return }
+        let start = packet.payloadOffset
+        let payload = frame.extracting(start..<(start + packet.payloadCapturedLength))
+        if let name = ClaimedName.of(tcpPayload: payload, fromInitiator: fromInitiator) { claimed[id] = name }
+    }
+
+    func initiatorHint(a: IPAddress, portA: UInt16, b: IPAddress, portB: UInt16, protocolNumber: UInt8) -> Bool? {
+        policy.orientationHint(a: a, portA: portA, b: b, portB: portB, ipProtocol: protocolNumber)
     }
 }
