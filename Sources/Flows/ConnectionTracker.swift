@@ -126,11 +126,13 @@ enum ConnectionTracker {
     /// SYN-SENT and retransmits its attempt. That happens after an RST too: Windows retries a
     /// refused connect twice with the same ISN, and a client answering a stale ACK with an RST
     /// (RFC 9293 3.10.7.3) stays in SYN-SENT; both are one attempt, not three flows.
-    static func startsNewConnection(_ flow: FlowRecord, packet: PacketFacts, sourceIsLower: Bool) -> Bool {
-        let flags = packet.tcpFlags
-        guard flags.contains(.syn), !flags.contains(.ack) else { return false }
-        if flow.sawSYN && sourceIsLower == flow.initiatorIsLower && packet.tcpSequence == flow.initiatorISN {
-            return false
+    static func startsNewConnection(_ flow: borrowing FlowRecord, packet: PacketFacts, sourceIsLower: Bool) -> Bool {
+        guard isOpeningSYN(packet.tcpFlags) else { return false }
+        // Nested conditions rather than `&&`: its autoclosures cannot capture a borrowed record.
+        if flow.sawSYN {
+            if sourceIsLower == flow.initiatorIsLower {
+                if packet.tcpSequence == flow.initiatorISN { return false }
+            }
         }
         if flow.isFinished { return true }
         switch flow.state {
@@ -143,6 +145,11 @@ enum ConnectionTracker {
             return flow.sawSYN ? packet.tcpSequence != flow.initiatorISN : true
         }
     }
+
+    /// True for a SYN without ACK: the only packet that can start a new connection on a known
+    /// tuple (checked before the flow record is read).
+    @inline(__always)
+    static func isOpeningSYN(_ flags: TCPFlags) -> Bool { flags.contains(.syn) && !flags.contains(.ack) }
 
     /// Who started a flow, how that was decided, and its first state, from its first packet.
     ///

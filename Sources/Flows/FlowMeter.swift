@@ -235,8 +235,8 @@ public struct FlowMeter {
             index = createFlow(key: key, hash: hash, sourceIsLower: sourceIsLower, sourcePort: sourcePort,
                                destinationPort: destinationPort, timestamp: record.timestamp)
             created = true
-        } else if !headerless && decoded.ipProtocol == IPProtocolNumber.tcp
-                    && ConnectionTracker.startsNewConnection(flows[index], packet: facts, sourceIsLower: sourceIsLower) {
+        } else if !headerless && decoded.ipProtocol == IPProtocolNumber.tcp && ConnectionTracker.isOpeningSYN(decoded.tcpFlags)
+                    && startsNewConnection(index, sourceIsLower: sourceIsLower) {
             endFlow(index, reason: .reused)
             index = createFlow(key: key, hash: hash, sourceIsLower: sourceIsLower, sourcePort: sourcePort,
                                destinationPort: destinationPort, timestamp: record.timestamp)
@@ -248,7 +248,13 @@ public struct FlowMeter {
             updateContext(index) { $0.sourceRouteDestination = destination }
         }
         update(index, sourceIsLower: sourceIsLower, timestamp: record.timestamp, headerless: headerless, frame: frame)
-        if created && observesChanges, let observer { observer.flowStarted(flow(index)) }
+        if created && observesChanges { observer?.flowStarted(flow(index)) }
+    }
+
+    /// True when the SYN in ``decoded`` starts a new connection on flow `index`'s tuple.
+    @inline(__always)
+    func startsNewConnection(_ index: Int, sourceIsLower: Bool) -> Bool {
+        ConnectionTracker.startsNewConnection(flows[index], packet: facts, sourceIsLower: sourceIsLower)
     }
 
     /// The facts of the packet in ``decoded`` that update a flow record.
@@ -435,8 +441,9 @@ public struct FlowMeter {
 
     // MARK: Flows as observers see them
 
-    /// Flow `index` with its context, as handed to observers.
-    func flow(_ index: Int) -> Flow {
+    /// Flow `index` with its context, as handed to observers. (Mutating only so that calling it
+    /// from the meter's mutating methods does not copy the whole meter first.)
+    mutating func flow(_ index: Int) -> Flow {
         Flow(record: flows[index], context: flows[index].hasContext ? contexts[index] : nil)
     }
 
