@@ -1,4 +1,5 @@
 import Crypto
+import Packets
 import Dispatch
 import Synchronization
 
@@ -13,8 +14,7 @@ public enum FileDigest {
     /// cannot be read (standard input, a missing file).
     public static func sha256(path: String) -> (digest: String, size: Int64)? {
         guard path != "-" else { return nil }
-        // SAFETY: `open` reads the path's C string only during the call.
-        let fd = unsafe open(path, O_RDONLY | O_CLOEXEC)
+        let fd = SystemCall.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var hasher = SHA256()
@@ -23,12 +23,9 @@ public enum FileDigest {
         while true {
             let n = unsafe buffer.withUnsafeMutableBytes { raw in
                 // SAFETY: `read` writes at most `raw.count` bytes into the array's own storage.
-                unsafe read(fd, raw.baseAddress, raw.count)
+                unsafe SystemCall.read(fd, raw.baseAddress, raw.count)
             }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
+            if n < 0 { return nil }
             if n == 0 { break }
             hasher.update(data: buffer[0..<n])
             size += Int64(n)

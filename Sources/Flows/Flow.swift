@@ -347,13 +347,5 @@ extension FlowRecord {
 
 extension Flow {
     /// The short name of IP protocol `number`: `tcp`, `udp`, `icmp`, `icmpv6`, or `ip/N`.
-    public static func protocolName(_ number: UInt8) -> String {
-        switch number {
-        case IPProtocolNumber.tcp: "tcp"
-        case IPProtocolNumber.udp: "udp"
-        case IPProtocolNumber.icmp: "icmp"
-        case IPProtocolNumber.icmpv6: "icmpv6"
-        default: "ip/\(number)"
-        }
-    }
+    public static func protocolName(_ number: UInt8) -> String { IPProtocolNumber.name(number) }
 }

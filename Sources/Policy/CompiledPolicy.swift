@@ -358,15 +358,7 @@ public struct CompiledPolicy: Sendable {
     }
 
     /// `tcp`, `udp`, `icmp`, `icmpv6` or `ip/N`.
-    public static func protocolName(_ number: UInt8) -> String {
-        switch number {
-        case Service.tcp: "tcp"
-        case Service.udp: "udp"
-        case Service.icmpv4: "icmp"
-        case Service.icmpv6: "icmpv6"
-        default: "ip/\(number)"
-        }
-    }
+    public static func protocolName(_ number: UInt8) -> String { IPProtocolNumber.name(number) }
 
     // MARK: Orientation and services
 

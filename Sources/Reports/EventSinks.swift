@@ -1,3 +1,4 @@
+import Packets
 import Audit
 import Dispatch
 import NIOCore
@@ -347,18 +348,7 @@ struct FileSinkWriter: Sendable {
 
     /// Writes all of `bytes`, or returns the errno that stopped it.
     func write(_ bytes: [UInt8]) -> Result<Void, WriteFailure> {
-        var written = 0
-        while written < bytes.count {
-            let n = unsafe bytes.withUnsafeBytes { raw in
-                // SAFETY: the pointer and count describe `bytes` from `written` on, valid for the call.
-                unsafe Glibc.write(descriptor, raw.baseAddress! + written, raw.count - written)
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return .failure(WriteFailure(code: errno))
-            }
-            written += n
-        }
+        if let code = SystemCall.writeAll(descriptor, bytes.span) { return .failure(WriteFailure(code: code)) }
         return .success(())
     }
 }

@@ -178,20 +178,8 @@ public final class ReportOutput {
             buffer.removeAll(keepingCapacity: true)
             return
         }
-        var written = 0
-        while written < buffer.count {
-            let n = unsafe buffer.withUnsafeBytes { raw in
-                // SAFETY: the pointer and count describe `buffer`'s initialised bytes from
-                // `written` on; `write` only reads them and does not keep the pointer.
-                unsafe Glibc.write(descriptor, raw.baseAddress! + written, raw.count - written)
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                writeErrno = errno  // ENOSPC, EIO, EPIPE: reported by commit(); the rest is dropped
-                break
-            }
-            written += n
-        }
+        // ENOSPC, EIO, EPIPE: reported by commit(); the rest is dropped.
+        if let code = SystemCall.writeAll(descriptor, buffer.span) { writeErrno = code }
         buffer.removeAll(keepingCapacity: true)
     }
 }

@@ -384,13 +384,7 @@ public struct ReportMerge {
     }
 
     static func protocolNumber(_ name: String) -> Int {
-        switch name {
-        case "tcp": 6
-        case "udp": 17
-        case "icmp": 1
-        case "icmpv6": 58
-        default: Int(name.split(separator: "/").last ?? "") ?? 0
-        }
+        IPProtocolNumber.number(named: name).map(Int.init) ?? Int(name.split(separator: "/").last ?? "") ?? 0
     }
 
     static func mergeGroups(_ lists: [[JSONValue]]) -> [JSONValue] {

@@ -179,15 +179,14 @@ public struct RuleDraft {
     }
 
     static func service(_ key: RuleKey) -> String {
-        let name: String
+        let name = IPProtocolNumber.name(key.protocolNumber)
         switch key.protocolNumber {
-        case IPProtocolNumber.tcp: name = "tcp"
-        case IPProtocolNumber.udp: name = "udp"
+        case IPProtocolNumber.tcp, IPProtocolNumber.udp: break
         case IPProtocolNumber.icmp:
-            return key.port == 8 || key.port == 0 ? "icmp/echo" : "icmp/\(key.port)"
+            return key.port == 8 || key.port == 0 ? "\(name)/echo" : "\(name)/\(key.port)"
         case IPProtocolNumber.icmpv6:
-            return key.port == 128 || key.port == 129 ? "icmpv6/echo" : "icmpv6/\(key.port)"
-        default: return "ip/\(key.protocolNumber)"
+            return key.port == 128 || key.port == 129 ? "\(name)/echo" : "\(name)/\(key.port)"
+        default: return name
         }
         return key.port == -2 ? "\(name)/49152-65535" : "\(name)/\(key.port)"
     }

@@ -243,16 +243,17 @@ public final class SyslogConnection: Sendable {
         }
         var sent = 0
         while sent < bytes.count {
-            let n = unsafe bytes.withUnsafeBytes { raw in
-                // SAFETY: the pointer and count describe `bytes` from `sent` on, valid for the call.
-                unsafe Glibc.send(descriptor, raw.baseAddress! + sent, raw.count - sent, Int32(MSG_NOSIGNAL))
+            let n = SystemCall.retrying {
+                unsafe bytes.withUnsafeBytes { raw in
+                    // SAFETY: the pointer and count describe `bytes` from `sent` on, valid for the call.
+                    unsafe Glibc.send(descriptor, raw.baseAddress! + sent, raw.count - sent, Int32(MSG_NOSIGNAL))
+                }
             }
             if n >= 0 {
                 sent += n
                 continue
             }
             let code = errno
-            if code == EINTR { continue }
             if code == EAGAIN || code == EWOULDBLOCK {
                 if shouldGiveUp() {
                     if sent > 0 { close() }  // a partial frame: the connection is no use any more

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import Packets
 #endif
 import Policy
 
@@ -31,15 +32,5 @@ func printDiagnostic(_ diagnostic: Diagnostic) {
 
 /// Writes `text` to standard error as it is, unbuffered.
 func writeStandardError(_ text: String) {
-    var text = text
-    text.withUTF8 { buffer in
-        var offset = 0
-        while offset < buffer.count {
-            // SAFETY: the pointer and count describe the UTF-8 bytes of `text` from `offset`, valid for the call.
-            let written = unsafe write(2, buffer.baseAddress! + offset, buffer.count - offset)
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { return }
-            offset += written
-        }
-    }
+    _ = SystemCall.writeAll(2, Array(text.utf8).span)
 }

@@ -108,11 +108,7 @@ package final class ByteSource {
             fd = STDIN_FILENO
             owns = false
         } else {
-            var opened: Int32
-            repeat {
-                // SAFETY: `path` is passed as a NUL-terminated C string valid for the call.
-                opened = unsafe Glibc.open(path, O_RDONLY | O_CLOEXEC)
-            } while opened < 0 && errno == EINTR
+            let opened = SystemCall.open(path, O_RDONLY | O_CLOEXEC)
             if opened < 0 {
                 let code = errno
                 switch code {
@@ -175,11 +171,10 @@ package final class ByteSource {
     private static func startsCompressed(_ fd: Int32, path: String) throws(CaptureFileError) -> Bool {
         var magic = [UInt8](repeating: 0, count: 4)
         let position = max(0, Int64(lseek(fd, 0, SEEK_CUR)))
-        var got: Int
-        repeat {
+        let got = SystemCall.retrying {
             // SAFETY: `magic` has 4 writable bytes for the duration of the closure.
-            got = unsafe magic.withUnsafeMutableBytes { raw in unsafe pread(fd, raw.baseAddress, 4, off_t(position)) }
-        } while got < 0 && errno == EINTR
+            unsafe magic.withUnsafeMutableBytes { raw in unsafe pread(fd, raw.baseAddress, 4, off_t(position)) }
+        }
         if got < 0 { throw ioError(path, "pread", errno) }
         return CaptureCompression.detect(Array(magic.prefix(got))) != nil
     }
@@ -367,12 +362,8 @@ package final class ByteSource {
                 continue
             }
             // SAFETY: [buffer + bufferCount, buffer + bufferCapacity) is allocated and unused.
-            let got = unsafe read(descriptor, buffer! + bufferCount, bufferCapacity - bufferCount)
-            if got < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                throw Self.ioError(path, "read", code)
-            }
+            let got = unsafe SystemCall.read(descriptor, buffer! + bufferCount, bufferCapacity - bufferCount)
+            if got < 0 { throw Self.ioError(path, "read", errno) }
             if got == 0 {
                 atEnd = true
                 break
@@ -388,26 +379,10 @@ package final class ByteSource {
     /// - Throws: ``CaptureFileError/io(path:operation:errno:message:)`` when opening or writing fails.
     package static func writeFile(path: String, bytes: [UInt8], append: Bool) throws(CaptureFileError) {
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
-        var fd: Int32
-        // SAFETY: `path` is passed as a NUL-terminated C string valid for the call.
-        repeat { fd = unsafe Glibc.open(path, flags, 0o644) } while fd < 0 && errno == EINTR
+        let fd = SystemCall.open(path, flags, 0o644)
         if fd < 0 { throw ioError(path, "open", errno) }
         defer { _ = close(fd) }
-        var failure: Int32 = 0
-        unsafe bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                // SAFETY: [base + done, base + raw.count) lies inside `raw`, valid in this closure.
-                let wrote = unsafe write(fd, raw.baseAddress! + done, raw.count - done)
-                if wrote < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                done += wrote
-            }
-        }
-        if failure != 0 { throw ioError(path, "write", failure) }
+        if let failure = SystemCall.writeAll(fd, bytes.span) { throw ioError(path, "write", failure) }
     }
 
     static func ioError(_ path: String, _ operation: String, _ code: Int32) -> CaptureFileError {

@@ -146,11 +146,8 @@ final class Decompressor {
         inputConsumed = 0
         while true {
             // SAFETY: [input, input + inputSize) is allocated and unused (inputCount is 0).
-            let got = unsafe Glibc.read(descriptor, input, Self.inputSize)
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw ByteSource.ioError(path, "read", errno)
-            }
+            let got = unsafe SystemCall.read(descriptor, input, Self.inputSize)
+            if got < 0 { throw ByteSource.ioError(path, "read", errno) }
             if got == 0 { inputAtEnd = true }
             inputCount = got
             return

@@ -4,6 +4,29 @@ public enum IPProtocolNumber {
     public static let tcp: UInt8 = 6
     public static let udp: UInt8 = 17
     public static let icmpv6: UInt8 = 58
+
+    /// The project's one name for IP protocol `number`, as rule files, reports and the flow table
+    /// write it: `tcp`, `udp`, `icmp`, `icmpv6`, or `ip/N` for the others.
+    public static func name(_ number: UInt8) -> String {
+        switch number {
+        case tcp: "tcp"
+        case udp: "udp"
+        case icmp: "icmp"
+        case icmpv6: "icmpv6"
+        default: "ip/\(number)"
+        }
+    }
+
+    /// The number a name from ``name(_:)`` stands for; nil for a name it never gives.
+    public static func number(named name: some StringProtocol) -> UInt8? {
+        switch name {
+        case "tcp": tcp
+        case "udp": udp
+        case "icmp": icmp
+        case "icmpv6": icmpv6
+        default: name.hasPrefix("ip/") ? UInt8(name.dropFirst(3)) : nil
+        }
+    }
 }
 
 /// TCP flag bits as they appear in byte 13 of the header (RFC 9293 3.1). The flags are computed
