@@ -27,11 +27,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         // Prometheus exposition of the live counters (--metrics-listen).
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        // JUnit XML reports (audit --format junit): elements, attributes and escaping.
-        .package(url: "https://github.com/CoreOffice/XMLCoder", from: "0.18.2"),
         // CSV of findings (audit --format csv): RFC 4180 quoting.
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
-        // The HTML report (audit --format html): a Mustache template, HTML-escaped by default.
+        // The HTML and JUnit reports (audit --format html, junit): Mustache templates, escaped for
+        // HTML or XML.
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
@@ -66,7 +65,6 @@ let package = Package(
             name: "Reports",
             dependencies: [
                 "Packets", "Flows", "Policy", "Audit",
-                .product(name: "XMLCoder", package: "XMLCoder"),
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,13 +1,14 @@
 import Audit
 import Foundation
-import XMLCoder
+import Mustache
 
 /// The audit report as JUnit XML, as Jenkins (junit and xunit plugins) and GitLab (unit test
 /// reports) read it (docs/report.md, "`flowaudit audit --format junit`"). One `<testsuite>` per
 /// system with one `<testcase>` per rule, then one per unexpected group, refused attempt and
 /// advisory; an `audit` suite first carries the verdict as properties and the scope and
-/// completeness checks. The XML is written by XMLCoder, which escapes text and attributes;
-/// characters XML 1.0 cannot carry at all are replaced first.
+/// completeness checks. The XML is a Mustache template (``AuditJUnitTemplate``) whose every
+/// `{{value}}` is escaped for XML 1.0 by ``XMLContentType``: names come from captures and rule
+/// files, and the template has no unescaped variable.
 public enum AuditJUnit {
     public static func render(_ report: AuditReport, failOn: Set<FindingCategory>, exitStatus: Int32) -> String {
         var suites: [Suite] = [auditSuite(report, failOn: failOn, exitStatus: exitStatus)]
@@ -27,14 +28,18 @@ public enum AuditJUnit {
 
     /// The document as XML, with its declaration.
     static func encode(_ document: Suites) -> String {
-        let encoder = XMLEncoder()
-        encoder.outputFormatting = [.prettyPrinted]
-        encoder.prettyPrintIndentation = .spaces(2)
-        // Encoding plain structs of strings and integers cannot fail.
-        let data = (try? encoder.encode(document, withRootKey: "testsuites",
-                                        header: XMLHeader(version: 1.0, encoding: "UTF-8"))) ?? Data()
-        return String(decoding: data, as: UTF8.self) + "\n"
+        library.render(document.view, withTemplate: "junit") ?? ""
     }
+
+    /// The template, parsed once, after the XML content type it names is registered. The constant
+    /// template text parses (the JUnit tests render every sample scenario); a parse error would
+    /// render an empty document rather than trap.
+    static let library: MustacheLibrary = {
+        MustacheContentTypes.register(XMLContentType(), named: XMLContentType.name)
+        var library = MustacheLibrary()
+        try? library.register(AuditJUnitTemplate.document, named: "junit")
+        return library
+    }()
 
     // MARK: Test cases
 
@@ -111,21 +116,9 @@ public enum AuditJUnit {
         return test
     }
 
-    // MARK: The document, as XMLCoder encodes it
+    // MARK: The document
 
-    /// XML 1.0 allows tab, line feed, carriage return and U+0020 on (no other C0 control, no
-    /// U+FFFE or U+FFFF); anything else becomes U+FFFD.
-    static func xmlSafe(_ text: String) -> String {
-        var scalars = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            let v = scalar.value
-            let allowed = v == 0x9 || v == 0xA || v == 0xD || (v >= 0x20 && v <= 0xD7FF) || (v >= 0xE000 && v <= 0xFFFD) || v >= 0x10000
-            scalars.append(allowed ? scalar : "\u{FFFD}")
-        }
-        return String(scalars)
-    }
-
-    struct Suites: Encodable, DynamicNodeEncoding {
+    struct Suites {
         var name: String
         var tests: Int
         var failures: Int
@@ -140,13 +133,9 @@ public enum AuditJUnit {
             failures = suites.reduce(0) { $0 + $1.failures }
             errors = suites.reduce(0) { $0 + $1.errors }
         }
-
-        static func nodeEncoding(for key: CodingKey) -> XMLEncoder.NodeEncoding {
-            key.stringValue == "testsuite" ? .element : .attribute
-        }
     }
 
-    struct Suite: Encodable, DynamicNodeEncoding {
+    struct Suite {
         var name: String
         var tests: Int
         var failures: Int
@@ -158,85 +147,134 @@ public enum AuditJUnit {
         var testcase: [TestCase]
 
         init(name: String, file: String? = nil, cases: [TestCase]) {
-            self.name = xmlSafe(name)
-            self.file = file.map(xmlSafe)
+            self.name = name
+            self.file = file
             testcase = cases
             tests = cases.count
             failures = cases.filter { $0.failure != nil }.count
             errors = cases.filter { $0.error != nil }.count
             skipped = cases.filter { $0.skipped != nil }.count
         }
-
-        static func nodeEncoding(for key: CodingKey) -> XMLEncoder.NodeEncoding {
-            key.stringValue == "testcase" || key.stringValue == "properties" ? .element : .attribute
-        }
     }
 
-    struct Properties: Encodable {
+    struct Properties {
         var property: [Property]
     }
 
-    struct Property: Encodable, DynamicNodeEncoding {
+    struct Property {
         var name: String
         var value: String
         init(_ name: String, _ value: String) {
-            self.name = xmlSafe(name)
-            self.value = xmlSafe(value)
+            self.name = name
+            self.value = value
         }
-        static func nodeEncoding(for key: CodingKey) -> XMLEncoder.NodeEncoding { .attribute }
     }
 
-    struct TestCase: Encodable, DynamicNodeEncoding {
+    struct TestCase {
         var name: String
         var classname: String
         var time = "0"
         var failure: Outcome?
         var error: Outcome?
         var skipped: Outcome?
-        var systemOut: String? {
-            get { output }
-            set { output = newValue.map(xmlSafe) }
-        }
-        private var output: String?
+        var systemOut: String?
 
         init(name: String, classname: String) {
-            self.name = xmlSafe(name)
-            self.classname = xmlSafe(classname)
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case name, classname, time, failure, error, skipped
-            case output = "system-out"
-        }
-
-        static func nodeEncoding(for key: CodingKey) -> XMLEncoder.NodeEncoding {
-            switch key.stringValue {
-            case "name", "classname", "time": .attribute
-            default: .element
-            }
+            self.name = name
+            self.classname = classname
         }
     }
 
     /// `<failure>`, `<error>` or `<skipped>`: a type, a one-line message, the evidence as text.
-    struct Outcome: Encodable, DynamicNodeEncoding {
+    struct Outcome {
         var type: String
         var message: String
         var body: String?
+    }
 
-        init(type: String, message: String, body: String?) {
-            self.type = xmlSafe(type)
-            self.message = xmlSafe(message)
-            self.body = body.map(xmlSafe)
-        }
+    // MARK: What the template reads
 
-        enum CodingKeys: String, CodingKey {
-            case type, message
-            case body = ""
-        }
+    /// The template reads values by name (through `Mirror`), and a name missing from the current
+    /// value is looked up in the enclosing ones. So every value it reads is present: an optional
+    /// is an array of none or one, and `empty` says an element has no child (`<testcase … />`).
+    struct DocumentView {
+        let name: String, tests: Int, failures: Int, errors: Int, time: String
+        let suites: [SuiteView]
+    }
 
-        static func nodeEncoding(for key: CodingKey) -> XMLEncoder.NodeEncoding {
-            key.stringValue.isEmpty ? .element : .attribute
+    struct SuiteView {
+        let name: String, tests: Int, failures: Int, errors: Int, skipped: Int, time: String
+        let file: [String]
+        let properties: [PropertiesView]
+        let cases: [CaseView]
+        let empty: Bool
+    }
+
+    struct PropertiesView {
+        let property: [Property]
+    }
+
+    struct CaseView {
+        let name: String, classname: String, time: String
+        let outcomes: [OutcomeView]
+        let systemOut: [String]
+        let empty: Bool
+    }
+
+    struct OutcomeView {
+        let element: String, type: String, message: String
+        let body: [String]
+    }
+}
+
+extension AuditJUnit.Suites {
+    var view: AuditJUnit.DocumentView {
+        .init(name: name, tests: tests, failures: failures, errors: errors, time: time, suites: testsuite.map(\.view))
+    }
+}
+
+extension AuditJUnit.Suite {
+    var view: AuditJUnit.SuiteView {
+        .init(name: name, tests: tests, failures: failures, errors: errors, skipped: skipped, time: time,
+              file: file.map { [$0] } ?? [], properties: properties.map { [.init(property: $0.property)] } ?? [],
+              cases: testcase.map(\.view), empty: properties == nil && testcase.isEmpty)
+    }
+}
+
+extension AuditJUnit.TestCase {
+    var view: AuditJUnit.CaseView {
+        let outcomes = [("failure", failure), ("error", error), ("skipped", skipped)].compactMap { element, outcome in
+            outcome.map { AuditJUnit.OutcomeView(element: element, type: $0.type, message: $0.message, body: $0.body.map { [$0] } ?? []) }
         }
+        return .init(name: name, classname: classname, time: time, outcomes: outcomes,
+                     systemOut: systemOut.map { [$0] } ?? [], empty: outcomes.isEmpty && systemOut == nil)
+    }
+}
+
+/// Mustache's `{{value}}` escaping for XML 1.0 text and attribute values (`{{% CONTENT_TYPE: XML}}`):
+/// `&`, `<`, `>`, `'` and `"` become entities, and a character XML 1.0 cannot carry at all (a C0
+/// control other than tab, line feed and carriage return; U+FFFE, U+FFFF) becomes U+FFFD. A Swift
+/// string holds no lone surrogate.
+struct XMLContentType: MustacheContentType {
+    static let name = "XML"
+
+    func escapeText(_ text: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "'": escaped += "&apos;"
+            case "\"": escaped += "&quot;"
+            default:
+                let v = scalar.value
+                let allowed = v == 0x9 || v == 0xA || v == 0xD || (0x20...0xD7FF).contains(v) || (0xE000...0xFFFD).contains(v) || v >= 0x10000
+                escaped.unicodeScalars.append(allowed ? scalar : "\u{FFFD}")
+            }
+        }
+        return escaped
     }
 }
 

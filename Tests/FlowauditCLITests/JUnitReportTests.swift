@@ -193,6 +193,33 @@ struct JUnitReportTests {
         #expect(value == site.path.replacingOccurrences(of: "\u{1}", with: "\u{FFFD}"))
     }
 
+    @Test("evidence text with markup, controls, noncharacters and combining marks reads back as written, controls replaced")
+    func escapingText() throws {
+        // The traffic-manager rule's purpose, which its testcase's evidence quotes (element text,
+        // not an attribute): YAML escapes for a C0 control, U+FFFE, a combining mark after a quote.
+        let folder = try CLI.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let rules = folder.appendingPathComponent("remotespark.yaml")
+        var text = try String(contentsOf: CLI.packageRoot.appendingPathComponent("Rules/remotespark.yaml"), encoding: .utf8)
+        let original = #"purpose: "Traffic Manager: selects the datacentre the application uses""#
+        #expect(text.contains(original))
+        text = text.replacingOccurrences(of: original, with: #"purpose: "Traffic <Manager> & \"co\" 'x' ]]> \x01\x1f \uFFFE e\u0301 \"\u0301 \U0001F600 tab\tend""#)
+        try text.write(to: rules, atomically: true, encoding: .utf8)
+        let site = folder.appendingPathComponent("site.yaml")
+        var siteText = try String(contentsOf: CLI.packageRoot.appendingPathComponent("Captures/remotespark/site.yaml"), encoding: .utf8)
+        siteText = siteText.replacingOccurrences(of: "../../Rules/remotespark.yaml", with: rules.path)
+        try siteText.write(to: site, atomically: true, encoding: .utf8)
+        let result = try CLI.run("flowaudit", ["audit", "Captures/remotespark/capture.pcap", "--site", site.path, "--format", "junit", "--digest", "none"])
+        #expect(result.status == 1, "stderr: \(result.stderr)")
+        #expect(!result.stdout.unicodeScalars.contains { $0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r" || $0.value == 0xFFFE })
+        #expect(result.stdout.contains("Traffic &lt;Manager&gt; &amp; &quot;co&quot; &apos;x&apos; ]]&gt;"))
+        let doc = try JUnitDocument(result.stdout)
+        let test = try #require(try doc.suite("remotespark").cases.first { $0.attr("name") == "remotespark/traffic-manager" })
+        let evidence = try #require(test.child("failure")?.stringValue ?? test.child("system-out")?.stringValue)
+        #expect(evidence.contains("purpose: Traffic <Manager> & \"co\" 'x' ]]> \u{FFFD}\u{FFFD} \u{FFFD} e\u{301} \"\u{301} \u{1F600} tab\tend"),
+                "evidence: \(evidence)")
+    }
+
     /// Jenkins' JUnit schema (junit-10.xsd of the xunit plugin), which `scripts/ensure-deps
     /// --test` fetches into .build/schemas/ (the project ships no copy), or FLOWAUDIT_JUNIT_XSD.
     static let schema = CLI.schema("junit-10.xsd", environment: "FLOWAUDIT_JUNIT_XSD")
