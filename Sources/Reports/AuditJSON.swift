@@ -4,8 +4,25 @@ import Packets
 
 /// The machine-readable audit report (schema in docs/report.md, `version` 1).
 public enum AuditJSON {
+    /// The report as one string (tests, small reports). ``write(_:failOn:exitStatus:to:)``
+    /// streams the same bytes.
     public static func render(_ report: AuditReport, failOn: Set<FindingCategory>, exitStatus: Int32) -> String {
-        var f: [String] = []
+        var sink = StringSink()
+        emit(report, failOn: failOn, exitStatus: exitStatus, into: &sink)
+        return sink.text
+    }
+
+    /// Writes the report to `output` as it is serialised: each rule, group and advisory is
+    /// rendered and handed to the output's buffer on its own (flushed every 64 KiB), so the
+    /// report never exists as one string, whatever the number of groups.
+    public static func write(_ report: AuditReport, failOn: Set<FindingCategory>, exitStatus: Int32, to output: ReportOutput) {
+        var sink = OutputSink(output: output)
+        emit(report, failOn: failOn, exitStatus: exitStatus, into: &sink)
+    }
+
+    static func emit<Sink: TextSink>(_ report: AuditReport, failOn: Set<FindingCategory>, exitStatus: Int32, into sink: inout Sink) {
+        var f = FieldWriter(sink: sink)
+        defer { sink = f.finish() }
         f.append("\"version\":\(AuditReport.schemaVersion)")
         f.append("\"verdict\":\(Format.json(report.verdict.rawValue))")
         f.append("\"tool\":{\"name\":\"flowaudit\",\"version\":\(Format.json(report.toolVersion))}")
@@ -27,13 +44,13 @@ public enum AuditJSON {
             + ",\"out_of_scope_packets\":\(report.outOfScopePackets),\"one_sided_flows\":\(report.oneSidedFlows)"
             + ",\"unlisted_unexpected_flows\":\(report.unlistedUnexpectedFlows)"
             + ",\"addresses_with_names\":\(report.namesLearned)}")
-        f.append("\"rules\":[" + report.rules.map(rule).joined(separator: ",") + "]")
-        f.append("\"unexpected\":[" + report.unexpected.map { group($0, attempt: false) }.joined(separator: ",") + "]")
-        f.append("\"attempts\":[" + report.attempts.map { group($0, attempt: true) }.joined(separator: ",") + "]")
-        f.append("\"advisories\":[" + report.advisories.map {
+        f.list("rules", report.rules, rule)
+        f.list("unexpected", report.unexpected) { group($0, attempt: false) }
+        f.list("attempts", report.attempts) { group($0, attempt: true) }
+        f.list("advisories", report.advisories) {
             "{\"kind\":\(Format.json($0.kind.rawValue)),\"message\":\(Format.json($0.message)),\"reference\":\($0.reference.map(Format.json) ?? "null"),"
                 + "\"flows\":\($0.flows),\"example\":\(evidence($0.example))}"
-        }.joined(separator: ",") + "]")
+        }
         f.append("\"link_control\":" + linkControl(report.linkControl))
         f.append("\"document_notes\":[" + report.documentNotes.map { "{\"system\":\(Format.json($0.system)),\"note\":\(Format.json($0.note))}" }.joined(separator: ",") + "]")
         f.append("\"policy_warnings\":[" + report.policyWarnings.map(Format.json).joined(separator: ",") + "]")
@@ -55,7 +72,6 @@ public enum AuditJSON {
         }
         f.append(CompletenessJSON.completeness(report.completeness))
         if report.capture != nil { f.append(CompletenessJSON.sinks(report.sinks)) }
-        return "{" + f.joined(separator: ",\n") + "}\n"
     }
 
     static func input(_ input: InputEvidence) -> String {
@@ -155,5 +171,54 @@ public enum AuditJSON {
         for kind in c.flows.keys.sorted() { flows.number(kind.rawValue, c.flows[kind] ?? 0) }
         o.raw("flows_by_kind", flows.finish())
         return o.finish()
+    }
+}
+
+/// Where a streamed report's text goes.
+protocol TextSink {
+    mutating func write(_ text: String)
+}
+
+/// Collects the text in memory.
+struct StringSink: TextSink {
+    var text = ""
+    mutating func write(_ text: String) { self.text += text }
+}
+
+/// Hands the text to a report output (which buffers and flushes it).
+struct OutputSink: TextSink {
+    let output: ReportOutput
+    mutating func write(_ text: String) { output.write(text) }
+}
+
+/// Writes a JSON object's members one by one, `{` before the first, `,\n` between them and
+/// `}\n` at the end: the report's layout, without holding its members.
+struct FieldWriter<Sink: TextSink> {
+    var sink: Sink
+    var first = true
+
+    init(sink: Sink) { self.sink = sink }
+
+    /// One member, already rendered (`"name":value`).
+    mutating func append(_ member: String) {
+        sink.write(first ? "{" : ",\n")
+        first = false
+        sink.write(member)
+    }
+
+    /// An array member whose elements are rendered and written one at a time.
+    mutating func list<Element>(_ name: String, _ elements: [Element], _ render: (Element) -> String) {
+        append("\"\(name)\":[")
+        for (index, element) in elements.enumerated() {
+            if index > 0 { sink.write(",") }
+            sink.write(render(element))
+        }
+        sink.write("]")
+    }
+
+    /// Closes the object and returns the sink.
+    mutating func finish() -> Sink {
+        sink.write(first ? "{}\n" : "}\n")
+        return sink
     }
 }

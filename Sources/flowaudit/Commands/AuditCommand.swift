@@ -97,7 +97,7 @@ struct AuditOptions: ParsableArguments {
         }
         switch format {
         case .json:
-            out.write(AuditJSON.render(report, failOn: categories, exitStatus: status))
+            AuditJSON.write(report, failOn: categories, exitStatus: status, to: out)
         case .junit:
             out.write(AuditJUnit.render(report, failOn: categories, exitStatus: status))
         case .sarif:
