@@ -33,7 +33,7 @@ struct AdvisoryBook {
 /// they got through; groups beyond the capacity are counted, not listed.
 struct UnexpectedGroups {
     let capacity: Int
-    var groups: [GroupKey: GroupAccumulator] = [:]
+    private(set) var groups: [GroupKey: GroupAccumulator] = [:]
     /// Unexpected flows of groups beyond the capacity.
     private(set) var unlistedFlows = 0
 
@@ -53,6 +53,9 @@ struct UnexpectedGroups {
         groups[key] = start()
         return true
     }
+
+    /// Drops a group (the end-of-capture re-match found a rule allowing it).
+    mutating func remove(_ key: GroupKey) { groups[key] = nil }
 
     /// The completed groups and the attempts, each in address order.
     func report() -> (unexpected: [UnexpectedGroup], attempts: [UnexpectedGroup]) {
@@ -103,7 +106,7 @@ struct GroupAccumulator {
     var hasPorts: Bool
     var protocolName: String
 
-    init(_ flow: Flow, verdict: Auditor.Verdict, nearest: String?, evidence: FlowEvidence,
+    init(_ flow: Flow, verdict: FlowVerdict, nearest: String?, evidence: FlowEvidence,
          initiatorRoles: [String], responderRoles: [String]) {
         firstSeen = flow.firstTimestamp
         lastSeen = flow.lastTimestamp
@@ -166,7 +169,6 @@ struct RuleAccumulator {
     /// Community IDs of the first refused or unanswered attempts.
     var blockedCommunityIDs: [String] = []
     var hostsSeen: Set<IPAddress> = []
-    var announced = false
 
     init(rule: PolicyRule) { self.rule = rule }
 
