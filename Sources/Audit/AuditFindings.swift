@@ -56,7 +56,7 @@ struct AuditFindings {
     /// scope (its outcome). `extra` is what its payload taught; `evidence` builds its evidence
     /// once, when something keeps it.
     mutating func add(_ flow: Flow, verdict: FlowVerdict, extra: FlowExtras?, names: NameBinder,
-                      classifier: FlowClassifier, evidence: () -> FlowEvidence) -> FlowOutcome? {
+                      evidence: () -> FlowEvidence) -> FlowOutcome? {
         if let hidden = flow.sourceRouteDestination {
             // In scope or not: the header's destination is only the next hop.
             let group = GroupKey(initiator: flow.initiator, responder: flow.responder, protocolNumber: flow.protocolNumber,
@@ -105,7 +105,7 @@ struct AuditFindings {
             return .allowed(match.allowed.map(\.rule))
         }
         let isNew = groups.add(group, flow, names: verdict.query) {
-            GroupAccumulator(flow, verdict: verdict, nearest: classifier.nearestRule(verdict), evidence: evidence(),
+            GroupAccumulator(flow, verdict: verdict, nearest: FlowClassifier.nearestRule(verdict, in: policy), evidence: evidence(),
                              initiatorRoles: policy.roleNames(match.initiatorRoles),
                              responderRoles: policy.roleNames(match.responderRoles))
         }

@@ -128,7 +128,7 @@ public final class Auditor {
             cachedEvidence = value
             return value
         }
-        switch findings.add(flow, verdict: verdict, extra: extra, names: binder, classifier: classifier, evidence: evidence) {
+        switch findings.add(flow, verdict: verdict, extra: extra, names: binder, evidence: evidence) {
         case nil:
             events.flowEndedQuietly(flow)
         case .allowed(let rules):

@@ -81,7 +81,10 @@ struct FlowClassifier {
     }
 
     /// The nearest rule to an unexpected flow, in words (searched once per unexpected group).
-    func nearestRule(_ verdict: FlowVerdict) -> String? {
+    func nearestRule(_ verdict: FlowVerdict) -> String? { Self.nearestRule(verdict, in: policy) }
+
+    /// The nearest rule of `policy` to an unexpected flow, in words.
+    static func nearestRule(_ verdict: FlowVerdict, in policy: CompiledPolicy) -> String? {
         guard let match = verdict.match else { return nil }
         return policy.nearMiss(verdict.query, initiatorRoles: match.initiatorRoles, responderRoles: match.responderRoles)
             .map { policy.describe($0, for: verdict.query) }

@@ -10,7 +10,7 @@ import Testing
 func add(_ flow: Flow, to findings: inout AuditFindings, classifier: inout FlowClassifier, names: NameBinder,
          extra: FlowExtras? = nil) -> FlowOutcome? {
     let verdict = classifier.verdict(flow, extra: extra, names: names)
-    return findings.add(flow, verdict: verdict, extra: extra, names: names, classifier: classifier) { FlowEvidence(flow) }
+    return findings.add(flow, verdict: verdict, extra: extra, names: names) { FlowEvidence(flow) }
 }
 
 @Suite struct AuditFindingsTests {
