@@ -4,8 +4,8 @@ import Policy
 
 /// What an in-scope flow turned out to be, for the event emission.
 enum FlowOutcome {
-    /// Allowed by these rules (indices into the policy's rules, in rule order).
-    case allowed([Int])
+    /// Allowed: the match names the rules (in rule order).
+    case allowed(MatchResult)
     /// Unexpected; `newGroup` when it started an unexpected group.
     case unexpected(newGroup: Bool)
 }
@@ -102,7 +102,7 @@ struct AuditFindings {
                 rules[allowed.rule].add(flow, evidence: evidence, completed: completed, unanswered: unanswered)
             }
             if let extra { checkTLS(flow, rules: match.allowed.map(\.rule), group: group, extra: extra, evidence: evidence) }
-            return .allowed(match.allowed.map(\.rule))
+            return .allowed(match)
         }
         let isNew = groups.add(group, flow, names: verdict.query) {
             GroupAccumulator(flow, verdict: verdict, nearest: FlowClassifier.nearestRule(verdict, in: policy), evidence: evidence(),

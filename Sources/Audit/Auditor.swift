@@ -131,8 +131,8 @@ public final class Auditor {
         switch findings.add(flow, verdict: verdict, extra: extra, names: binder, evidence: evidence) {
         case nil:
             events.flowEndedQuietly(flow)
-        case .allowed(let rules):
-            events.allowedFlowEnded(flow, rules: rules, evidence: evidence)
+        case .allowed(let match):
+            if events.isOn { events.allowedFlowEnded(flow, rules: match.allowed.map(\.rule), evidence: evidence) }
         case .unexpected(let newGroup):
             guard events.isOn else { return }
             events.unexpectedFlowEnded(flow, nearest: {

@@ -29,7 +29,7 @@ func add(_ flow: Flow, to findings: inout AuditFindings, classifier: inout FlowC
         for flow in flows {
             switch add(flow, to: &findings, classifier: &classifier, names: names) {
             case nil: outcomes.append("out")
-            case .allowed(let rules): outcomes.append(rules.map { policy.rules[$0].qualifiedID }.joined())
+            case .allowed(let match): outcomes.append(match.allowed.map { policy.rules[$0.rule].qualifiedID }.joined())
             case .unexpected: outcomes.append("unexpected")
             }
         }
