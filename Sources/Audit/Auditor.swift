@@ -80,8 +80,7 @@ public final class Auditor {
         func flowStarted(_ flow: borrowing Flow) { auditor.flowStarted(copy flow) }
         func flowStateChanged(_ flow: borrowing Flow, from oldState: ConnectionState) { auditor.flowChanged(copy flow) }
         func inspectPayload(of flow: borrowing Flow, fromInitiator: Bool, packet: borrowing DecodedPacket, frame: Span<UInt8>) {
-            auditor.parsers.inspect(flow: flow.id, at: flow.lastTimestamp, fromInitiator: fromInitiator, packet: packet,
-                                    frame: frame, names: &auditor.binder)
+            auditor.inspectPayload(flow: flow.id, at: flow.lastTimestamp, fromInitiator: fromInitiator, packet: packet, frame: frame)
         }
         func initiatorHint(a: IPAddress, portA: UInt16, b: IPAddress, portB: UInt16, protocolNumber: UInt8) -> Bool? {
             auditor.policy.orientationHint(a: a, portA: portA, b: b, portB: portB, ipProtocol: protocolNumber)
@@ -139,6 +138,11 @@ public final class Auditor {
                 (newGroup ? self.findings.groupNearest(flow, verdict) : nil) ?? self.classifier.nearestRule(verdict)
             }, evidence: evidence)
         }
+    }
+
+    /// One of a flow's first payload packets: to the payload parsers, which feed the name binder.
+    func inspectPayload(flow id: UInt64, at time: Int64, fromInitiator: Bool, packet: borrowing DecodedPacket, frame: Span<UInt8>) {
+        parsers.inspect(flow: id, at: time, fromInitiator: fromInitiator, packet: packet, frame: frame, names: &binder)
     }
 
     /// A flow's first packet (live): an unexpected flow is announced at once.

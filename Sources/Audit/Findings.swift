@@ -42,8 +42,9 @@ struct UnexpectedGroups {
     /// Adds an unexpected flow to its group; true when the group is new. `start` builds a new
     /// group's accumulator (its nearest rule is searched once per group).
     mutating func add(_ key: GroupKey, _ flow: Flow, names: FlowQuery, start: () -> GroupAccumulator) -> Bool {
-        if groups[key] != nil {
-            groups[key]!.add(flow, names: names)
+        // One lookup, and the group's accumulator updated where it is (no copy of it).
+        if let index = groups.index(forKey: key) {
+            groups.values[index].add(flow, names: names)
             return false
         }
         guard groups.count < capacity else {
