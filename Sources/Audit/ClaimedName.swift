@@ -13,6 +13,6 @@ public enum ClaimedName {
         // The audit's own reader of hellos and request heads (FlowExtras.readHello).
         var entry = FlowExtras()
         guard (try? FlowExtras.readHello(payload, fromInitiator: true, into: &entry)) == true else { return nil }
-        return (entry.serverName ?? entry.httpHost).map(NameTable.normalise)
+        return (entry.serverName ?? entry.httpHost).map(HostName.normalise)
     }
 }

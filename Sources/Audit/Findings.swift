@@ -33,7 +33,7 @@ struct AdvisoryBook {
 /// they got through; groups beyond the capacity are counted, not listed.
 struct UnexpectedGroups {
     let capacity: Int
-    var groups: [GroupKey: GroupAccumulator] = [:]
+    private(set) var groups: [GroupKey: GroupAccumulator] = [:]
     /// Unexpected flows of groups beyond the capacity.
     private(set) var unlistedFlows = 0
 
@@ -42,8 +42,9 @@ struct UnexpectedGroups {
     /// Adds an unexpected flow to its group; true when the group is new. `start` builds a new
     /// group's accumulator (its nearest rule is searched once per group).
     mutating func add(_ key: GroupKey, _ flow: Flow, names: FlowQuery, start: () -> GroupAccumulator) -> Bool {
-        if groups[key] != nil {
-            groups[key]!.add(flow, names: names)
+        // One lookup, and the group's accumulator updated where it is (no copy of it).
+        if let index = groups.index(forKey: key) {
+            groups.values[index].add(flow, names: names)
             return false
         }
         guard groups.count < capacity else {
@@ -53,6 +54,9 @@ struct UnexpectedGroups {
         groups[key] = start()
         return true
     }
+
+    /// Drops a group (the end-of-capture re-match found a rule allowing it).
+    mutating func remove(_ key: GroupKey) { groups[key] = nil }
 
     /// The completed groups and the attempts, each in address order.
     func report() -> (unexpected: [UnexpectedGroup], attempts: [UnexpectedGroup]) {
@@ -103,7 +107,7 @@ struct GroupAccumulator {
     var hasPorts: Bool
     var protocolName: String
 
-    init(_ flow: Flow, verdict: Auditor.Verdict, nearest: String?, evidence: FlowEvidence,
+    init(_ flow: Flow, verdict: FlowVerdict, nearest: String?, evidence: FlowEvidence,
          initiatorRoles: [String], responderRoles: [String]) {
         firstSeen = flow.firstTimestamp
         lastSeen = flow.lastTimestamp
@@ -166,7 +170,6 @@ struct RuleAccumulator {
     /// Community IDs of the first refused or unanswered attempts.
     var blockedCommunityIDs: [String] = []
     var hostsSeen: Set<IPAddress> = []
-    var announced = false
 
     init(rule: PolicyRule) { self.rule = rule }
 

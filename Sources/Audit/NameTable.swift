@@ -61,7 +61,7 @@ public struct NameTable: Sendable {
 
     /// Binds `name` to `address` from `source` at capture time `time` for `ttl` seconds (+ grace).
     public mutating func bind(_ name: String, to address: IPAddress, source: NameSource, at time: Int64, ttl: UInt32?) {
-        let name = Self.normalise(name)
+        let name = HostName.normalise(name)
         guard !name.isEmpty else { return }
         let until = ttl.map { Self.saturatingSum(time, Int64($0) * 1_000_000_000, graceNanoseconds) } ?? Int64.max
         generation &+= 1
@@ -126,13 +126,6 @@ public struct NameTable: Sendable {
     /// Every binding of `address`, sorted by name.
     public func allBindings(of address: IPAddress) -> [NameBinding] {
         (bindings[address] ?? []).sorted { ($0.name, $0.source) < ($1.name, $1.source) }
-    }
-
-    /// Lower case, without a trailing dot.
-    public static func normalise(_ name: String) -> String {
-        var text = name.lowercased()
-        while text.hasSuffix(".") { text.removeLast() }
-        return text
     }
 }
 

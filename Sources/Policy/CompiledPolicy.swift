@@ -209,7 +209,7 @@ public struct CompiledPolicy: Sendable {
 
     /// The roles a DNS name binds.
     public func roles(forName name: String) -> RoleSet {
-        Self.nameRoles(HostSpec.normaliseName(name), exact: exactNames, suffix: suffixNames)
+        Self.nameRoles(HostName.normalise(name), exact: exactNames, suffix: suffixNames)
     }
 
     static func nameRoles(_ name: String, exact: [String: RoleSet], suffix: [String: RoleSet]) -> RoleSet {

@@ -122,8 +122,7 @@ public enum HostSpec: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses and normalises a DNS name or `*.suffix` (lower case, trailing dot dropped).
     public static func parseName(_ raw: String) -> Result<HostSpec, HostSpecError> {
-        var text = raw.lowercased()
-        if text.hasSuffix(".") { text.removeLast() }
+        var text = HostName.normalise(raw)
         var wildcard = false
         if text.hasPrefix("*.") {
             wildcard = true
@@ -149,13 +148,6 @@ public enum HostSpec: Sendable, Hashable, CustomStringConvertible {
             return .failure(HostSpecError("the last label '\(labels.last!)' is all digits, which no DNS name has"))
         }
         return .success(wildcard ? .nameSuffix(text) : .name(text))
-    }
-
-    /// Lower case without a trailing dot: the form names are compared in.
-    public static func normaliseName(_ name: some StringProtocol) -> String {
-        var text = name.lowercased()
-        if text.hasSuffix(".") { text.removeLast() }
-        return text
     }
 }
 

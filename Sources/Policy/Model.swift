@@ -8,26 +8,6 @@ public enum Direction: String, Sendable, Hashable {
     case both
 }
 
-/// A TLS protocol version named by `tls-minimum`.
-public enum TLSVersion: String, Sendable, Hashable, Comparable, CaseIterable {
-    case v1_0 = "1.0"
-    case v1_1 = "1.1"
-    case v1_2 = "1.2"
-    case v1_3 = "1.3"
-
-    /// The record-layer version number (`0x0303` is TLS 1.2).
-    public var wireValue: UInt16 {
-        switch self {
-        case .v1_0: 0x0301
-        case .v1_1: 0x0302
-        case .v1_2: 0x0303
-        case .v1_3: 0x0304
-        }
-    }
-
-    public static func < (a: TLSVersion, b: TLSVersion) -> Bool { a.wireValue < b.wireValue }
-}
-
 /// A role as one rule file declares it.
 public struct RoleDeclaration: Sendable, Hashable {
     /// The role id (`[a-z0-9-]+`), unique in its file; each rule file is its own namespace.

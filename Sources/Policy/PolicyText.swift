@@ -1,3 +1,5 @@
+import Packets
+
 /// The normalised text of a policy, as `flowaudit lint` prints it, so a user can see how each
 /// file was understood.
 public enum PolicyText {
@@ -22,13 +24,13 @@ public enum PolicyText {
         var lines: [String] = []
         for set in policy.ruleSets {
             var head = "rule file \(set.file): system \(set.system): \(set.title)"
-            if let tls = set.tlsMinimum { head += "  tls-minimum \(tls.rawValue)" }
+            if let tls = set.tlsMinimum { head += "  tls-minimum \(tls.number)" }
             lines.append(head)
             lines.append("  source: \(set.source)")
         }
         if let site = policy.site {
             var head = "site \(site.name) (\(site.file))  dns-grace \(site.dnsGrace)s"
-            if let tls = site.tlsMinimum { head += "  tls-minimum \(tls.rawValue)" }
+            if let tls = site.tlsMinimum { head += "  tls-minimum \(tls.number)" }
             if site.auditLinkControl { head += "  audit-link-control" }
             lines.append(head)
             for machine in site.machines {

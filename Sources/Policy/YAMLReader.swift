@@ -1,4 +1,5 @@
 import Foundation
+import Packets
 import Yams
 
 /// Reads a composed YAML tree with positions, collecting every diagnostic of a file instead of
@@ -216,7 +217,7 @@ final class YAMLReader {
     /// A TLS version: "1.0", "1.1", "1.2" or "1.3".
     func tlsVersion(_ node: Node) -> TLSVersion? {
         guard let text = string(node, "tls-minimum") else { return nil }
-        guard let version = TLSVersion(rawValue: text) else {
+        guard let version = TLSVersion(number: text), version >= .tls10 else {
             error(node, "unknown TLS version '\(text)' in tls-minimum (use \"1.0\", \"1.1\", \"1.2\" or \"1.3\")")
             return nil
         }

@@ -145,17 +145,8 @@ public final class FlowTableWriter {
         rows += 1
     }
 
-    /// `1.2`, `1.3`, `ssl3`, or the wire value in hex.
-    static func tlsText(_ version: UInt16) -> String {
-        switch version {
-        case 0x0300: "ssl3"
-        case 0x0301: "1.0"
-        case 0x0302: "1.1"
-        case 0x0303: "1.2"
-        case 0x0304: "1.3"
-        default: "0x" + String(version, radix: 16)
-        }
-    }
+    /// `1.2`, `1.3`, `ssl3`, or the wire value in hex (``TLSVersion/number``).
+    static func tlsText(_ version: UInt16) -> String { TLSVersion(rawValue: version).number }
 
     func textRow(_ flow: Flow, facts: FlowFacts, uid: String, communityID: String) {
         func endpoint(_ address: IPAddress, _ port: UInt16) -> String {

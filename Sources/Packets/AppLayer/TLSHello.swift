@@ -35,17 +35,30 @@ public struct TLSVersion: RawRepresentable, Hashable, Sendable, Comparable, Cust
 
     @inlinable public static func < (a: TLSVersion, b: TLSVersion) -> Bool { a.rawValue < b.rawValue }
 
-    /// `SSL 3.0`, `TLS 1.0` ... `TLS 1.3`, or the hex value (`0x7f1c`) for others.
-    public var description: String {
-        switch rawValue {
-        case 0x0300: "SSL 3.0"
-        case 0x0301: "TLS 1.0"
-        case 0x0302: "TLS 1.1"
-        case 0x0303: "TLS 1.2"
-        case 0x0304: "TLS 1.3"
-        default: "0x" + String(rawValue, radix: 16)
-        }
+    /// The versions with names, the one table of them: `name` as messages write it (`TLS 1.2`),
+    /// `number` as rule files' `tls-minimum` and flow tables write it (`1.2`, `ssl3`).
+    static let named: [(version: TLSVersion, name: String, number: String)] = [
+        (.ssl3, "SSL 3.0", "ssl3"), (.tls10, "TLS 1.0", "1.0"), (.tls11, "TLS 1.1", "1.1"),
+        (.tls12, "TLS 1.2", "1.2"), (.tls13, "TLS 1.3", "1.3"),
+    ]
+
+    /// The version `number` names (`1.2`, `ssl3`); nil for other text.
+    public init?(number: String) {
+        guard let entry = Self.named.first(where: { $0.number == number }) else { return nil }
+        self = entry.version
     }
+
+    /// `SSL 3.0`, `TLS 1.0` ... `TLS 1.3`; nil for a version without a name.
+    public var name: String? { Self.named.first { $0.version == self }?.name }
+
+    /// `ssl3`, `1.0` ... `1.3`, or the hex value (`0x7f1c`) for others.
+    public var number: String { Self.named.first { $0.version == self }?.number ?? hex }
+
+    /// `SSL 3.0`, `TLS 1.0` ... `TLS 1.3`, or the hex value (`0x7f1c`) for others.
+    public var description: String { name ?? hex }
+
+    /// The wire value in hex: `0x7f1c`.
+    public var hex: String { "0x" + String(rawValue, radix: 16) }
 }
 
 /// What a ClientHello offers.
