@@ -103,6 +103,11 @@ let package = Package(
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "Packets", "PacketBuilder"], swiftSettings: strict),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packets"], swiftSettings: strict),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Policy", "Flows", "Packets", "PacketBuilder"], swiftSettings: strict),
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "Audit", "Flows", "Packets", "Policy", "PacketBuilder"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "LiveCaptureTests", dependencies: ["LiveCapture", "Packets", "PacketBuilder"], swiftSettings: strict),
         .testTarget(name: "FlowauditCLITests", dependencies: ["Packets", "PacketBuilder"], swiftSettings: strict),
     ]
