@@ -94,7 +94,14 @@ public enum AuditText {
         if report.oneSidedFlows > 0 { out += "; \(report.oneSidedFlows) seen in one direction only (one-sided capture)" }
         out += "\n"
         let counts = report.counts
-        let summary = FindingCategory.allCases.filter { $0 != .noScope }.map { "\(counts[$0, default: 0]) \($0.rawValue)" }.joined(separator: ", ")
+        let summary = FindingCategory.allCases.filter { $0 != .noScope }.map { category -> String in
+            let n = counts[category, default: 0]
+            switch category {
+            case .attempt: return Format.count(n, "attempt")
+            case .advisory: return Format.count(n, "advisory", "advisories")
+            default: return "\(n) \(category.rawValue)"  // adjectives: "2 unexpected", "1 missing"
+            }
+        }.joined(separator: ", ")
         out += "\nresult: \(summary)\n"
         out += verdictLine(report, failOn: failOn, exitStatus: exitStatus, paint: paint)
         out += CompletenessText.verdictLine(report, exitStatus: exitStatus, paint: paint)

@@ -168,16 +168,29 @@ public enum JSONValue: Sendable, Equatable {
             }
         }
 
+        /// A number by RFC 8259's grammar: `[ - ] ( 0 / 1-9 *DIGIT ) [ . 1*DIGIT ] [ (e/E) [ +/- ] 1*DIGIT ]`
+        /// (no plus sign, no leading zero, digits on both sides of the point), kept as written.
         mutating func number() throws(SyntaxError) -> JSONValue {
             let start = index
-            func isNumberByte(_ b: UInt8) -> Bool {
-                (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: "-") || b == UInt8(ascii: "+") || b == UInt8(ascii: ".")
-                    || b == UInt8(ascii: "e") || b == UInt8(ascii: "E")
+            func isDigit(_ i: Int) -> Bool { i < bytes.count && bytes[i] >= 0x30 && bytes[i] <= 0x39 }
+            func fail() throws(SyntaxError) -> Never { index = start; throw error("not a JSON value") }
+            var i = index
+            if i < bytes.count && bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard isDigit(i) else { try fail() }
+            if bytes[i] == UInt8(ascii: "0") { i += 1 } else { while isDigit(i) { i += 1 } }
+            if i < bytes.count && bytes[i] == UInt8(ascii: ".") {
+                i += 1
+                guard isDigit(i) else { try fail() }
+                while isDigit(i) { i += 1 }
             }
-            while index < bytes.count, isNumberByte(bytes[index]) { index += 1 }
-            let text = String(decoding: bytes[start..<index], as: UTF8.self)
-            guard !text.isEmpty, Double(text) != nil else { index = start; throw error("not a JSON value") }
-            return .number(text)
+            if i < bytes.count && (bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E")) {
+                i += 1
+                if i < bytes.count && (bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-")) { i += 1 }
+                guard isDigit(i) else { try fail() }
+                while isDigit(i) { i += 1 }
+            }
+            index = i
+            return .number(String(decoding: bytes[start..<i], as: UTF8.self))
         }
 
         mutating func hex4() throws(SyntaxError) -> UInt32 {
@@ -218,10 +231,15 @@ public enum JSONValue: Sendable, Equatable {
                             if low >= 0xDC00 && low < 0xE000 { scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00) }
                         }
                         out.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar) ?? "\u{FFFD}")).utf8))
-                    default: throw error("bad escape")
+                    default:
+                        index -= 1  // the offset of the escape's letter
+                        throw error("bad escape")
                     }
                 default:
-                    guard b >= 0x20 else { throw error("control character in a string") }
+                    guard b >= 0x20 else {
+                        index -= 1  // the offset of the control character
+                        throw error("control character in a string")
+                    }
                     out.append(b)
                 }
             }

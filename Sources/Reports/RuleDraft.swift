@@ -191,8 +191,26 @@ public struct RuleDraft {
         return key.port == -2 ? "\(name)/49152-65535" : "\(name)/\(key.port)"
     }
 
+    /// `text` as a YAML double-quoted scalar that reads back exactly (YAML 1.2, 7.3.1): backslash
+    /// and quote escaped, line breaks and tabs by their escapes (a raw line break would be folded
+    /// into a space), and every character YAML does not allow raw (C0 and C1 controls, DEL, the
+    /// byte order mark, the Unicode line separators) as `\uXXXX`.
     static func quote(_ text: String) -> String {
-        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x5C: out += "\\\\"
+            case 0x22: out += "\\\""
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            case 0..<0x20, 0x7F...0x9F, 0xFEFF, 0x2028, 0x2029:
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 
     /// The draft rule file (YAML, the format of docs/rules.md), every rule commented with its

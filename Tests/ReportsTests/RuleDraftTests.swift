@@ -103,12 +103,9 @@ struct RuleDraftTests {
     func lineBreaksInRoleText() throws {
         let result = try roundTrip(#""App server\nsecond line \x01 end""#)
         #expect(result.given == "App server\nsecond line \u{01} end")
-        // RuleDraft.quote escapes only backslash and quote: the line feed is written raw inside
-        // the double-quoted scalar (YAML folds it into a space) and the control character raw
-        // (YAML refuses the file: "control characters are not allowed").
-        withKnownIssue("RuleDraft.quote writes line feeds and control characters raw; the draft does not load") {
-            #expect(result.loaded, "\(result.yaml)")
-            #expect(result.back == result.given)
-        }
+        // A raw line feed inside a double-quoted scalar is folded into a space, and YAML refuses
+        // raw control characters: both must be written as escapes.
+        #expect(result.loaded, "\(result.yaml)")
+        #expect(result.back == result.given)
     }
 }
