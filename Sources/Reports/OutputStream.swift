@@ -296,8 +296,8 @@ public enum Format {
         return right ? padding + text : text + padding
     }
 
-    /// The characters a terminal shows for `text`: ANSI colour sequences (`ESC [ ... m`) take
-    /// no room; every other character takes one.
+    /// The terminal cells `text` takes: ANSI colour sequences (`ESC [ ... m`) take none, wide
+    /// characters two, combining marks none (see ``cells(_:)``).
     public static func visibleWidth(_ text: String) -> Int {
         var width = 0
         var inEscape = false
@@ -313,11 +313,30 @@ public enum Format {
                 sawBracket = false
                 continue
             }
-            // Combining marks join the character before them.
-            if scalar.properties.generalCategory == .nonspacingMark || scalar.properties.generalCategory == .enclosingMark { continue }
-            width += 1
+            width += cells(scalar)
         }
         return width
+    }
+
+    /// The terminal cells one scalar takes: none for combining marks (they join the character
+    /// before them), zero-width joiners and variation selectors; two for East Asian Wide and
+    /// Fullwidth characters (UAX #11: Hangul, CJK, kana, fullwidth forms) and emoji shown as
+    /// pictures; one otherwise.
+    static func cells(_ scalar: Unicode.Scalar) -> Int {
+        let value = scalar.value
+        if value < 0x300 { return 1 }  // ASCII and Latin-1: one cell, no lookup
+        let category = scalar.properties.generalCategory
+        if category == .nonspacingMark || category == .enclosingMark || value == 0x200D || (0xFE00...0xFE0F).contains(value) {
+            return 0
+        }
+        switch value {
+        case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
+             0xA000...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60,
+             0xFFE0...0xFFE6, 0x20000...0x2FFFD, 0x30000...0x3FFFD:
+            return 2
+        default:
+            return scalar.properties.isEmojiPresentation ? 2 : 1
+        }
     }
 
     /// `text` cut to `width` visible characters, its last one an ellipsis (…) when cut.
@@ -328,9 +347,11 @@ public enum Format {
         var out = ""
         var count = 0
         for character in text {
-            if count == width - 1 { break }
+            // Whole characters only: a wide one that does not fit leaves its cells empty.
+            let cells = character.unicodeScalars.reduce(0) { $0 + Self.cells($1) }
+            if count + cells > width - 1 { break }
             out.append(character)
-            count += 1
+            count += cells
         }
         return out + "…"
     }

@@ -107,10 +107,12 @@ struct FormatTests {
     func wideCharacters() {
         // A terminal gives East Asian Wide and Fullwidth characters (UAX #11) two cells, so a
         // column after a name holding them is pushed right by one cell per character.
-        withKnownIssue("visibleWidth counts one cell for every character, wide ones included") {
-            #expect(Format.visibleWidth("日本") == 4)
-            #expect(Format.visibleWidth("a😀") == 3)
-        }
+        #expect(Format.visibleWidth("日本") == 4)
+        #expect(Format.visibleWidth("a😀") == 3)
+        #expect(Format.visibleWidth("한국어.example") == 14)
+        // A wide character that would cross the cut is left out whole.
+        #expect(Format.truncated("日本語テキスト", 6) == "日本…")
+        #expect(Format.visibleWidth(Format.column("日本", 6)) == 6)
     }
 
     @Test("truncation cuts to the width with an ellipsis as the last character")
