@@ -101,7 +101,7 @@ let package = Package(
         ),
         .testTarget(name: "PacketsTests", dependencies: ["Packets", "PacketBuilder"], swiftSettings: strict),
         .testTarget(name: "FlowsTests", dependencies: ["Flows", "Packets", "PacketBuilder"], swiftSettings: strict),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packets"], swiftSettings: strict),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Packets", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Policy", "Flows", "Packets", "PacketBuilder"], swiftSettings: strict),
         .testTarget(
             name: "ReportsTests",

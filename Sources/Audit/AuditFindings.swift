@@ -28,6 +28,8 @@ struct AuditFindings {
     private(set) var oneSidedFlows = 0
     /// Link control flows (neighbour discovery, DHCP, ...) counted apart from the audit.
     private(set) var linkControl = LinkControlCounts()
+    /// The nearest rule of each new unexpected group.
+    var nearMisses = NearMissMemo()
 
     init(policy: CompiledPolicy, defaultTLSMinimum: UInt16?, maximumGroups: Int) {
         self.policy = policy
@@ -105,7 +107,7 @@ struct AuditFindings {
             return .allowed(match)
         }
         let isNew = groups.add(group, flow, names: verdict.query) {
-            GroupAccumulator(flow, verdict: verdict, nearest: FlowClassifier.nearestRule(verdict, in: policy), evidence: evidence(),
+            GroupAccumulator(flow, verdict: verdict, nearest: nearMisses.nearestRule(verdict, in: policy), evidence: evidence(),
                              initiatorRoles: policy.roleNames(match.initiatorRoles),
                              responderRoles: policy.roleNames(match.responderRoles))
         }

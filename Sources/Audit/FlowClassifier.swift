@@ -22,6 +22,7 @@ struct FlowClassifier {
     /// Verdicts of tuples whose ends have no names, valid while the name table's generation holds.
     private(set) var cache: [VerdictKey: CachedVerdict] = [:]
     static let cacheCapacity = 1 << 15
+    var nearMisses = NearMissMemo()
 
     init(policy: CompiledPolicy) {
         self.policy = policy
@@ -81,14 +82,7 @@ struct FlowClassifier {
     }
 
     /// The nearest rule to an unexpected flow, in words (searched once per unexpected group).
-    func nearestRule(_ verdict: FlowVerdict) -> String? { Self.nearestRule(verdict, in: policy) }
-
-    /// The nearest rule of `policy` to an unexpected flow, in words.
-    static func nearestRule(_ verdict: FlowVerdict, in policy: CompiledPolicy) -> String? {
-        guard let match = verdict.match else { return nil }
-        return policy.nearMiss(verdict.query, initiatorRoles: match.initiatorRoles, responderRoles: match.responderRoles)
-            .map { policy.describe($0, for: verdict.query) }
-    }
+    mutating func nearestRule(_ verdict: FlowVerdict) -> String? { nearMisses.nearestRule(verdict, in: policy) }
 
     /// The verdict of an unexpected group at the end of a capture, with every name the capture
     /// taught (`initiatorNames`, `responderNames`): nil unless a rule now allows it.
@@ -115,4 +109,35 @@ struct VerdictKey: Hashable {
 struct CachedVerdict {
     var generation: Int
     var verdict: FlowVerdict
+}
+
+/// The nearest rule to unexpected flows, searched once per combination of the ends' roles, the
+/// protocol and the service port (all the search reads; a busy capture of unexpected traffic
+/// has few of them and many groups), then put in words for each flow.
+struct NearMissMemo {
+    private var found: [Key: NearMiss?] = [:]
+    static let capacity = 1 << 14
+
+    struct Key: Hashable {
+        var initiatorRoles: RoleSet
+        var responderRoles: RoleSet
+        var ipProtocol: UInt8
+        var port: UInt16
+    }
+
+    /// The nearest rule of `policy` to an unexpected flow, in words.
+    mutating func nearestRule(_ verdict: FlowVerdict, in policy: CompiledPolicy) -> String? {
+        guard let match = verdict.match else { return nil }
+        let key = Key(initiatorRoles: match.initiatorRoles, responderRoles: match.responderRoles,
+                      ipProtocol: verdict.query.ipProtocol, port: verdict.query.responderPort)
+        let miss: NearMiss?
+        if let known = found[key] {
+            miss = known
+        } else {
+            miss = policy.nearMiss(verdict.query, initiatorRoles: match.initiatorRoles, responderRoles: match.responderRoles)
+            if found.count >= Self.capacity { found.removeAll(keepingCapacity: true) }
+            found[key] = miss
+        }
+        return miss.map { policy.describe($0, for: verdict.query) }
+    }
 }

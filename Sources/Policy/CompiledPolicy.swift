@@ -75,7 +75,7 @@ public struct MatchResult: Sendable, Hashable {
 /// A policy compiled once into lookup structures, then evaluated once per flow:
 /// address → role bitset by binary search over sorted intervals (one table per family),
 /// names → roles by hash lookups, (protocol, port) → candidate rules by binary search.
-public struct CompiledPolicy: Sendable {
+public final class CompiledPolicy: Sendable {
     public let policy: Policy
     /// Role ids; the index is the role's bit in a ``RoleSet``.
     public let roleIDs: [String]
@@ -97,6 +97,20 @@ public struct CompiledPolicy: Sendable {
     let ruleTo: [RoleSet]
     /// Indexed by IP protocol number.
     let ports: [PortTable?]
+    /// Per rule, what matching and the near-miss search read of it (kept apart so that neither
+    /// copies a rule).
+    let ruleFacts: [RuleFacts]
+
+    /// A rule's services as (protocol, ports) entries, its direction, and whether the site chose
+    /// among its alternatives.
+    struct RuleFacts: Sendable {
+        var services: [Service]
+        var entries: [(ipProtocol: UInt8, ports: ClosedRange<UInt16>)]
+        var oneWay: Bool
+        var both: Bool
+        var chosen: Bool
+        var alternatives: [Service]
+    }
 
     /// Compiles `policy`. A policy with load errors compiles what was understood; check
     /// ``PolicyLoadResult/hasErrors`` before auditing.
@@ -161,6 +175,11 @@ public struct CompiledPolicy: Sendable {
         self.ruleFrom = from
         self.ruleTo = to
         self.ports = entries.map { $0.isEmpty ? nil : PortTable($0) }
+        self.ruleFacts = policy.rules.map { rule in
+            RuleFacts(services: rule.effectiveServices, entries: rule.effectiveServices.flatMap(\.entries),
+                      oneWay: rule.rule.direction == .oneWay, both: rule.rule.direction == .both,
+                      chosen: rule.chosen != nil, alternatives: rule.rule.alternatives)
+        }
     }
 
     // MARK: Roles
@@ -257,7 +276,7 @@ public struct CompiledPolicy: Sendable {
                 let rule = Int(candidate)
                 if ruleFrom[rule].intersects(initiatorRoles) && ruleTo[rule].intersects(responderRoles) {
                     allowed.append(RuleMatch(rule: rule, reversed: false))
-                } else if policy.rules[rule].rule.direction == .both,
+                } else if ruleFacts[rule].both,
                           ruleTo[rule].intersects(initiatorRoles) && ruleFrom[rule].intersects(responderRoles) {
                     allowed.append(RuleMatch(rule: rule, reversed: true))
                 }
@@ -287,34 +306,35 @@ public struct CompiledPolicy: Sendable {
             let toResponder = ruleTo[index].intersects(responderRoles)
             let backward = ruleTo[index].intersects(initiatorRoles) && ruleFrom[index].intersects(responderRoles)
             guard fromInitiator || toResponder || backward else { continue }
-            let rule = policy.rules[index]
-            let services = rule.effectiveServices
-            let serviceFits = services.contains { $0.matches(ipProtocol: flow.ipProtocol, port: flow.responderPort) }
+            let facts = ruleFacts[index]
+            let serviceFits = facts.services.contains { $0.matches(ipProtocol: flow.ipProtocol, port: flow.responderPort) }
             let forward = fromInitiator && toResponder
-            if backward && serviceFits && rule.rule.direction == .oneWay {
+            if backward && serviceFits && facts.oneWay {
                 consider(0, 0, index, .reverseOfOneWay)
             }
-            if forward || (backward && rule.rule.direction == .both) {
-                if rule.chosen == nil, let alternative = rule.rule.alternatives.first(where: { $0.matches(ipProtocol: flow.ipProtocol, port: flow.responderPort) }) {
+            if forward || (backward && facts.both) {
+                if !facts.chosen, let alternative = facts.alternatives.first(where: { $0.matches(ipProtocol: flow.ipProtocol, port: flow.responderPort) }) {
                     consider(1, 0, index, .alternativeNotChosen(alternative))
                 } else {
-                    let entries = services.flatMap(\.entries)
-                    let sameProtocol = entries.filter { $0.ipProtocol == flow.ipProtocol }
                     let isTransport = { (p: UInt8) in p == Service.tcp || p == Service.udp }
                     // TCP instead of UDP (or the reverse) on a listed port is nearer than any wrong port.
                     let portFitsOtherTransport = isTransport(flow.ipProtocol)
-                        && entries.contains { isTransport($0.ipProtocol) && $0.ipProtocol != flow.ipProtocol && $0.ports.contains(flow.responderPort) }
+                        && facts.entries.contains { isTransport($0.ipProtocol) && $0.ipProtocol != flow.ipProtocol && $0.ports.contains(flow.responderPort) }
                     if portFitsOtherTransport {
                         consider(2, 0, index, .wrongProtocol)
-                    } else if sameProtocol.isEmpty {
-                        consider(3, 0, index, .wrongProtocol)
                     } else {
-                        let distance = sameProtocol.map { entry -> Int in
-                            let port = Int(flow.responderPort)
-                            if port < Int(entry.ports.lowerBound) { return Int(entry.ports.lowerBound) - port }
-                            return port - Int(entry.ports.upperBound)
-                        }.min() ?? 0
-                        consider(2, distance, index, .wrongPort)
+                        // The distance to the nearest port range of the flow's protocol.
+                        var distance: Int?
+                        let port = Int(flow.responderPort)
+                        for entry in facts.entries where entry.ipProtocol == flow.ipProtocol {
+                            let d = port < Int(entry.ports.lowerBound) ? Int(entry.ports.lowerBound) - port : port - Int(entry.ports.upperBound)
+                            distance = min(distance ?? d, d)
+                        }
+                        if let distance {
+                            consider(2, distance, index, .wrongPort)
+                        } else {
+                            consider(3, 0, index, .wrongProtocol)
+                        }
                     }
                 }
             }

@@ -146,8 +146,27 @@ final class YAMLReader {
         return text
     }
 
+    /// The bytes any of YAML's int and float spellings may hold besides the dot (digits, signs,
+    /// `_`, `:`, the radix prefixes, hex digits, exponents, `inf` and `nan` in their cases).
+    static let numberBytes: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for byte in "0123456789+-_:xXoObBaAbBcCdDeEfFiInN".utf8 { table[Int(byte)] = true }
+        return table
+    }()
+
     /// True when YAML's core schema reads a plain scalar as an integer or a float.
     static func isNumber(_ text: String) -> Bool {
+        // Every spelling of YAML's int and float patterns has at most one dot and only these
+        // characters: addresses and names (most of a site) are told apart without the patterns.
+        var dots = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                dots += 1
+                if dots > 1 { return false }
+            } else if !Self.numberBytes[Int(byte)] {
+                return false
+            }
+        }
         let tag = Resolver.default.resolveTag(of: Node.scalar(Node.Scalar(text)))
         return tag == .int || tag == .float
     }

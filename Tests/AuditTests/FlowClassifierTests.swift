@@ -56,8 +56,24 @@ import Testing
         let flow = try meterFlow(talk.tcpSession(client: Endpoint(app, 40003), server: Endpoint(directory, 3268), at: t0))
         let verdict = classifier.verdict(flow, extra: nil, names: binder())
         #expect(verdict.match?.isAllowed == false)
-        let nearest = try #require(classifier.nearestRule(verdict))
+        let found = classifier.nearestRule(verdict)
+        let nearest = try #require(found)
         #expect(nearest.contains("demo/ldap") && nearest.contains("3268"))
+    }
+
+    /// The search is remembered per roles, protocol and port: another port of the same ends is
+    /// searched again and named in its own words, and the same port is named alike.
+    @Test func theNearestRuleIsNamedForEachPort() throws {
+        var classifier = FlowClassifier(policy: try demoPolicy())
+        var texts: [String] = []
+        for (clientPort, port) in [(40004, 3268), (40005, 3269), (40006, 3268)] as [(UInt16, UInt16)] {
+            let flow = try meterFlow(talk.tcpSession(client: Endpoint(app, clientPort), server: Endpoint(directory, port), at: t0))
+            let verdict = classifier.verdict(flow, extra: nil, names: binder())
+            let found = classifier.nearestRule(verdict)
+            texts.append(try #require(found))
+        }
+        #expect(texts[0].contains("3268") && texts[1].contains("3269") && !texts[1].contains("3268"))
+        #expect(texts[2] == texts[0])
     }
 
     @Test func linkControlIsSetApartUnlessTheSiteAuditsIt() throws {
