@@ -60,8 +60,13 @@ struct UnexpectedGroups {
 
     /// The completed groups and the attempts, each in address order.
     func report() -> (unexpected: [UnexpectedGroup], attempts: [UnexpectedGroup]) {
+        // Each list is built at its final size and sorted in place: the report holds the
+        // groups once beside this table, not twice (no growth slack, no sorted copy).
+        let completedCount = groups.keys.reduce(0) { $0 + ($1.completed ? 1 : 0) }
         var completed: [UnexpectedGroup] = []
         var attempts: [UnexpectedGroup] = []
+        completed.reserveCapacity(completedCount)
+        attempts.reserveCapacity(groups.count - completedCount)
         for (key, group) in groups {
             let value = group.group(key)
             if key.completed { completed.append(value) } else { attempts.append(value) }
@@ -69,7 +74,9 @@ struct UnexpectedGroups {
         let order: (UnexpectedGroup, UnexpectedGroup) -> Bool = {
             ($0.initiator, $0.responder, $0.protocolNumber, $0.port ?? 0, $0.vlan ?? 0) < ($1.initiator, $1.responder, $1.protocolNumber, $1.port ?? 0, $1.vlan ?? 0)
         }
-        return (completed.sorted(by: order), attempts.sorted(by: order))
+        completed.sort(by: order)
+        attempts.sort(by: order)
+        return (completed, attempts)
     }
 }
 

@@ -20,14 +20,15 @@ struct FlowClassifier {
     /// The site's `audit-link-control`: link control is then classified like any traffic.
     let auditsLinkControl: Bool
     /// Verdicts of tuples whose ends have no names, valid while the name table's generation holds.
+    /// It grows as needed up to ``cacheCapacity`` entries (about 600 bytes each), then starts
+    /// again.
     private(set) var cache: [VerdictKey: CachedVerdict] = [:]
-    static let cacheCapacity = 1 << 15
+    static let cacheCapacity = 1 << 12
     var nearMisses = NearMissMemo()
 
     init(policy: CompiledPolicy) {
         self.policy = policy
         auditsLinkControl = policy.policy.site?.auditLinkControl ?? false
-        cache.reserveCapacity(Self.cacheCapacity)
     }
 
     /// The link control kind of a flow counted apart from the audit; nil for a flow to classify
