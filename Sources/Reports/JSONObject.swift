@@ -18,12 +18,24 @@ struct JSONObject {
 
     mutating func string(_ name: String, _ value: String) {
         key(name)
-        text += Format.json(value)
+        literal(value)
     }
 
     mutating func string(_ name: String, _ value: String?) {
         key(name)
-        text += value.map(Format.json) ?? "null"
+        if let value { literal(value) } else { text += "null" }
+    }
+
+    /// `value` as a JSON string literal, appended in place when it needs no escaping (addresses,
+    /// ids, times: nearly every value).
+    private mutating func literal(_ value: String) {
+        if value.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            text += Format.json(value)
+        } else {
+            text += "\""
+            text += value
+            text += "\""
+        }
     }
 
     mutating func number(_ name: String, _ value: some BinaryInteger) {
@@ -41,7 +53,7 @@ struct JSONObject {
         text += "["
         for (index, value) in values.enumerated() {
             if index > 0 { text += "," }
-            text += Format.json(value)
+            literal(value)
         }
         text += "]"
     }
