@@ -190,16 +190,15 @@ public struct UnexpectedGroup: Sendable {
     /// A capture filter (BPF, as tcpdump, tshark, Wireshark's capture filter and `flowaudit flows
     /// --filter` take it) that selects the group's packets, to list every flow of the group.
     public var filter: String {
-        var parts = ["host \(initiator)", "host \(responder)"]
+        var text = vlan.map { "vlan \($0) and " } ?? ""
+        text += "host \(initiator) and host \(responder) and "
         switch protocolNumber {
-        case 6, 17:
-            parts.append(port.map { "\(protocolName) port \($0)" } ?? protocolName)
-        case 1: parts.append("icmp")
-        case 58: parts.append("icmp6")
-        default: parts.append("\(initiator.isIPv4 ? "ip" : "ip6") proto \(protocolNumber)")
+        case 6, 17: text += port.map { "\(protocolName) port \($0)" } ?? protocolName
+        case 1: text += "icmp"
+        case 58: text += "icmp6"
+        default: text += "\(initiator.isIPv4 ? "ip" : "ip6") proto \(protocolNumber)"
         }
-        if let vlan { parts.insert("vlan \(vlan)", at: 0) }
-        return parts.joined(separator: " and ")
+        return text
     }
 }
 

@@ -11,10 +11,12 @@ extension UnexpectedGroup {
         var identity = "\(attempt ? "attempt" : "unexpected")|\(initiator)|\(responder)|\(service)|\(vlan.map { String($0) } ?? "-")"
         if let tunnel = example.tunnel { identity += "|\(tunnel)" }
         let digest = SHA256.hash(data: Array(identity.utf8))
-        let hex = digest.prefix(5).map { byte in
-            let text = String(byte, radix: 16)
-            return byte < 16 ? "0" + text : text
-        }.joined()
-        return (attempt ? "A-" : "U-") + hex
+        var id = Array((attempt ? "A-" : "U-").utf8)
+        let digits = Array("0123456789abcdef".utf8)
+        for byte in digest.prefix(5) {
+            id.append(digits[Int(byte >> 4)])
+            id.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: id, as: UTF8.self)
     }
 }

@@ -60,23 +60,27 @@ struct UnexpectedGroups {
 
     /// The completed groups and the attempts, each in address order.
     func report() -> (unexpected: [UnexpectedGroup], attempts: [UnexpectedGroup]) {
-        // Each list is built at its final size and sorted in place: the report holds the
-        // groups once beside this table, not twice (no growth slack, no sorted copy).
-        let completedCount = groups.keys.reduce(0) { $0 + ($1.completed ? 1 : 0) }
-        var completed: [UnexpectedGroup] = []
-        var attempts: [UnexpectedGroup] = []
-        completed.reserveCapacity(completedCount)
-        attempts.reserveCapacity(groups.count - completedCount)
-        for (key, group) in groups {
-            let value = group.group(key)
-            if key.completed { completed.append(value) } else { attempts.append(value) }
+        // The keys are sorted, not the groups (a key is a fifth of a group's size), and each list
+        // is built once at its final size: the report holds the groups once beside this table.
+        var completedKeys: [GroupKey] = []
+        var attemptKeys: [GroupKey] = []
+        for key in groups.keys {
+            if key.completed { completedKeys.append(key) } else { attemptKeys.append(key) }
         }
-        let order: (UnexpectedGroup, UnexpectedGroup) -> Bool = {
-            ($0.initiator, $0.responder, $0.protocolNumber, $0.port ?? 0, $0.vlan ?? 0) < ($1.initiator, $1.responder, $1.protocolNumber, $1.port ?? 0, $1.vlan ?? 0)
+        // The order the report lists groups in: ends, protocol, port, VLAN (untagged as 0).
+        let order: (GroupKey, GroupKey) -> Bool = {
+            ($0.initiator, $0.responder, $0.protocolNumber, $0.port, max(0, $0.vlan))
+                < ($1.initiator, $1.responder, $1.protocolNumber, $1.port, max(0, $1.vlan))
         }
-        completed.sort(by: order)
-        attempts.sort(by: order)
-        return (completed, attempts)
+        completedKeys.sort(by: order)
+        attemptKeys.sort(by: order)
+        func build(_ keys: [GroupKey]) -> [UnexpectedGroup] {
+            var list: [UnexpectedGroup] = []
+            list.reserveCapacity(keys.count)
+            for key in keys { if let group = groups[key] { list.append(group.group(key)) } }
+            return list
+        }
+        return (build(completedKeys), build(attemptKeys))
     }
 }
 
