@@ -57,9 +57,9 @@ public enum CaptureRun {
     public static func run(paths: [String], meter: inout FlowMeter, finish: Bool = true, reading: Reading = Reading(),
                            filter: (any CapturePacketFilter)? = nil, progress: Progress? = nil) -> [InputReport] {
         var merge = Merge(paths: paths, reading: reading, filter: filter, progress: progress)
-        merge.run(&meter)
-        if finish { meter.finish() }
-        return merge.reports()
+        var pipeline = CapturePipeline(batchPackets: reading.batchPackets)
+        pipeline.run(&merge, into: &meter, finish: finish)
+        return merge.reports(counts: pipeline.inputs)
     }
 
     /// Meters one input into `meter` without ending its flows.
@@ -79,7 +79,6 @@ private struct MergeInput {
     var exhausted = false
     var store = PacketStore()
     var head = 0
-    var decode = FlowMeterStatistics()
     var filteredOut = 0
     var duplicateWarnings: [CaptureFileWarning] = []
     /// While this input's packets are checked against another input's (index) instead of merged.
@@ -92,7 +91,10 @@ private struct MergeInput {
     var done: Bool { !pending && exhausted }
 }
 
-private struct Merge {
+/// The inputs of a run as one ``PacketSource``: each step hands out the packets of the input
+/// whose next packet is earliest, up to the first one another input holds back.
+private struct Merge: PacketSource {
+    typealias Body = (borrowing [CapturedPacket], Span<UInt8>) -> Void
     var inputs: [MergeInput]
     let reading: CaptureRun.Reading
     let filter: (any CapturePacketFilter)?
@@ -101,6 +103,8 @@ private struct Merge {
     var scratch: [CapturedPacket] = []
     /// Packets each input handed to the meter, for the duplicate warnings.
     var metered: [Int]
+    /// The input the last step's packets came from.
+    var currentInput = 0
 
     init(paths: [String], reading: CaptureRun.Reading, filter: (any CapturePacketFilter)?, progress: CaptureRun.Progress?) {
         self.reading = reading
@@ -134,6 +138,20 @@ private struct Merge {
             inputs.append(input)
         }
         self.inputs = inputs
+        // Every input's first packets, then the inputs that start as an earlier one does.
+        for index in self.inputs.indices { fill(index, direct: false) { _, _ in } }
+        for later in self.inputs.indices where self.inputs[later].pending {
+            for earlier in 0..<later where self.inputs[earlier].pending && self.inputs[earlier].shadowOf == nil {
+                let first = self.inputs[later].store.packets[self.inputs[later].head]
+                let same = self.inputs[later].store.withBytes { data in
+                    self.inputs[earlier].store.packet(at: self.inputs[earlier].head, equals: first, in: data)
+                }
+                if same {
+                    self.inputs[later].shadowOf = earlier
+                    break
+                }
+            }
+        }
     }
 
     /// The latest timestamp input `index` may meter before another input's next packet: no
@@ -147,21 +165,10 @@ private struct Merge {
         return limit
     }
 
-    mutating func run(_ meter: inout FlowMeter) {
-        // Every input's first packets, then the inputs that start as an earlier one does.
-        for index in inputs.indices { fill(index, meter: &meter, direct: false) }
-        for later in inputs.indices where inputs[later].pending {
-            for earlier in 0..<later where inputs[earlier].pending && inputs[earlier].shadowOf == nil {
-                let first = inputs[later].store.packets[inputs[later].head]
-                let same = inputs[later].store.withBytes { data in
-                    inputs[earlier].store.packet(at: inputs[earlier].head, equals: first, in: data)
-                }
-                if same {
-                    inputs[later].shadowOf = earlier
-                    break
-                }
-            }
-        }
+    /// One step of the merge: the packets of the input whose next packet is earliest, up to the
+    /// first one another input holds back (straight out of its reader's buffer when they were
+    /// not read ahead). A step may hand out nothing (a shadow input found to differ).
+    mutating func nextBatch(_ body: Body) -> Bool {
         while filter?.failure == nil {
             // The input whose next packet is earliest (the first named, on a tie).
             var chosen: Int?
@@ -176,35 +183,38 @@ private struct Merge {
             guard let index = chosen else {
                 // Shadows of inputs that ended have nothing to be checked against any more.
                 let shadowed = inputs.indices.filter { inputs[$0].shadowOf != nil }
-                if shadowed.isEmpty { break }
-                for shadow in shadowed { releaseShadow(shadow, meter: &meter) }
+                if shadowed.isEmpty { return false }
+                for shadow in shadowed { releaseShadow(shadow) }
                 continue
             }
+            currentInput = index
             // Its packets up to the first one another input holds back.
             let limit = limit(for: index)
             var end = inputs[index].head + 1
             let count = inputs[index].store.packets.count
             while end < count && inputs[index].store.packets[end].timestamp <= limit { end += 1 }
             let start = inputs[index].head
-            let matched = checkShadows(of: index, from: start, to: end, meter: &meter)
+            let matched = checkShadows(of: index, from: start, to: end)
             if matched < end - start {
                 // A shadow differs from here on: it joins the merge, which is decided again.
-                if matched > 0 { meterStored(index, start..<(start + matched), meter: &meter) }
+                if matched > 0 { handOutStored(index, start..<(start + matched), body) }
                 inputs[index].head = start + matched
             } else {
-                meterStored(index, start..<end, meter: &meter)
+                handOutStored(index, start..<end, body)
                 inputs[index].head = end
             }
-            if !inputs[index].pending && !inputs[index].exhausted { fill(index, meter: &meter, direct: true) }
+            if !inputs[index].pending && !inputs[index].exhausted { fill(index, direct: true, body) }
             if inputs[index].done {
-                for shadow in inputs.indices where inputs[shadow].shadowOf == index { releaseShadow(shadow, meter: &meter) }
+                for shadow in inputs.indices where inputs[shadow].shadowOf == index { releaseShadow(shadow) }
             }
+            return true
         }
+        return false
     }
 
     /// Reads input `index`'s next batches until it has packets waiting or ends. With `direct`,
-    /// packets no other input holds back are metered at once, out of the reader's buffer.
-    mutating func fill(_ index: Int, meter: inout FlowMeter, direct: Bool) {
+    /// packets no other input holds back are handed to `body` at once, out of the reader's buffer.
+    mutating func fill(_ index: Int, direct: Bool, _ body: Body) {
         guard let reader = inputs[index].reader else { return }
         inputs[index].store.removeAll()
         inputs[index].head = 0
@@ -217,7 +227,7 @@ private struct Merge {
                         // The prefix of the batch that comes before every other input's next packet.
                         let limit = limit(for: index)
                         while meteredUpTo < batch.count && batch[meteredUpTo].timestamp <= limit { meteredUpTo += 1 }
-                        if meteredUpTo > 0 { meterBatch(index, batch, 0..<meteredUpTo, bytes, meter: &meter) }
+                        if meteredUpTo > 0 { handOut(index, batch, 0..<meteredUpTo, bytes, body) }
                     }
                     for i in meteredUpTo..<batch.count {
                         if let filter, !filter.accepts(batch[i], bytes.extracting(batch[i].dataRange)) {
@@ -240,11 +250,13 @@ private struct Merge {
         }
     }
 
-    /// Meters `range` of a reader's batch (filtering it first when there is a filter).
-    mutating func meterBatch(_ index: Int, _ batch: borrowing [CapturedPacket], _ range: Range<Int>, _ bytes: Span<UInt8>,
-                             meter: inout FlowMeter) {
-        if filter == nil && range == 0..<batch.count && reading.batchPackets >= batch.count {
-            meterPackets(index, batch, bytes, meter: &meter)
+    /// Hands `range` of a reader's batch to `body` (filtering it first when there is a filter):
+    /// the reader's own batch when it is all of it, else a copy of the records (not the bytes).
+    mutating func handOut(_ index: Int, _ batch: borrowing [CapturedPacket], _ range: Range<Int>, _ bytes: Span<UInt8>,
+                          _ body: Body) {
+        if filter == nil && range == 0..<batch.count {
+            metered[index] += batch.count
+            body(batch, bytes)
             return
         }
         var selected = scratch
@@ -257,54 +269,34 @@ private struct Merge {
             }
             selected.append(batch[i])
         }
-        meterPackets(index, selected, bytes, meter: &meter)
+        metered[index] += selected.count
+        body(selected, bytes)
         scratch = selected
     }
 
-    /// Meters the stored packets `range` of input `index`.
-    mutating func meterStored(_ index: Int, _ range: Range<Int>, meter: inout FlowMeter) {
+    /// Hands the stored packets `range` of input `index` to `body`.
+    mutating func handOutStored(_ index: Int, _ range: Range<Int>, _ body: Body) {
         var selected = scratch
         scratch = []
         selected.removeAll(keepingCapacity: true)
         for i in range { selected.append(inputs[index].store.packets[i]) }
+        metered[index] += selected.count
         let store = inputs[index].store
-        store.withBytes { bytes in meterPackets(index, selected, bytes, meter: &meter) }
+        store.withBytes { bytes in body(selected, bytes) }
         scratch = selected
-    }
-
-    /// Hands `packets` to the meter (in slices of `batchPackets`) and adds the decode counts
-    /// they caused to input `index`'s.
-    mutating func meterPackets(_ index: Int, _ packets: borrowing [CapturedPacket], _ bytes: Span<UInt8>, meter: inout FlowMeter) {
-        guard !packets.isEmpty else { return }
-        let before = meter.statistics
-        let size = max(1, reading.batchPackets)
-        if size >= packets.count {
-            meter.process(packets, bytes)
-        } else {
-            var slice: [CapturedPacket] = []
-            var start = 0
-            while start < packets.count {
-                slice.removeAll(keepingCapacity: true)
-                for i in start..<min(start + size, packets.count) { slice.append(packets[i]) }
-                meter.process(slice, bytes)
-                start += size
-            }
-        }
-        inputs[index].decode.accumulate(meter.statistics, since: before)
-        metered[index] += packets.count
     }
 
     /// Checks the stored packets `start..<end` of input `index` against each input that shadows
     /// it, consuming the shadows' identical packets.
     /// - Returns: how many of them every shadow matched (a shadow that differs stops shadowing).
-    mutating func checkShadows(of index: Int, from start: Int, to end: Int, meter: inout FlowMeter) -> Int {
+    mutating func checkShadows(of index: Int, from start: Int, to end: Int) -> Int {
         var matched = end - start
         for shadow in inputs.indices where inputs[shadow].shadowOf == index {
             var position = start
             while position < end {
                 if !inputs[shadow].pending {
                     if inputs[shadow].exhausted { break }
-                    fill(shadow, meter: &meter, direct: false)
+                    fill(shadow, direct: false) { _, _ in }
                     if !inputs[shadow].pending { break }
                 }
                 let theirs = inputs[index].store.packets[position]
@@ -328,10 +320,10 @@ private struct Merge {
 
     /// Ends the shadowing of input `index`, whose other input has no more packets: a shadow with
     /// none left was a copy (whole or prefix); one with more joins the merge with the rest.
-    mutating func releaseShadow(_ index: Int, meter: inout FlowMeter) {
+    mutating func releaseShadow(_ index: Int) {
         guard let other = inputs[index].shadowOf else { return }
         inputs[index].shadowOf = nil
-        if !inputs[index].pending && !inputs[index].exhausted { fill(index, meter: &meter, direct: false) }
+        if !inputs[index].pending && !inputs[index].exhausted { fill(index, direct: false) { _, _ in } }
         let matched = inputs[index].shadowMatched
         if inputs[index].pending {
             inputs[index].duplicateWarnings.append(.samePackets(path: inputs[index].path, other: inputs[other].path,
@@ -343,8 +335,9 @@ private struct Merge {
         }
     }
 
-    func reports() -> [InputReport] {
-        inputs.map { input in
+    /// One report per input, with the decode counts the pipeline kept for each.
+    func reports(counts: [CapturePipeline.InputCounts]) -> [InputReport] {
+        inputs.enumerated().map { index, input in
             var summary = input.reader?.summary ?? CaptureFileSummary(path: input.path)
             let error = input.openError ?? input.readError
             if summary.error == nil { summary.error = error }
@@ -355,80 +348,10 @@ private struct Merge {
                     summary.omittedWarnings += 1
                 }
             }
-            var report = InputReport(summary: summary, decode: input.decode, error: error)
+            let decode = index < counts.count ? counts[index].decode : FlowMeterStatistics()
+            var report = InputReport(summary: summary, decode: decode, error: error)
             report.filteredOut = input.filteredOut
             return report
         }
-    }
-}
-
-extension FlowMeterStatistics {
-    /// Adds the counts `now` has accumulated since `earlier` (the meter's statistics after and
-    /// before some packets) to these; no allocation when the arrays are this value's own.
-    mutating func accumulate(_ now: FlowMeterStatistics, since earlier: FlowMeterStatistics) {
-        packets += now.packets - earlier.packets
-        decoded += now.decoded - earlier.decoded
-        for i in skipped.indices where now.skipped[i] != earlier.skipped[i] { skipped[i] += now.skipped[i] - earlier.skipped[i] }
-        if now.unsupportedLinkTypes != earlier.unsupportedLinkTypes {
-            for (linkType, count) in now.unsupportedLinkTypes {
-                let difference = count - earlier.unsupportedLinkTypes[linkType, default: 0]
-                if difference > 0 { unsupportedLinkTypes[linkType, default: 0] += difference }
-            }
-        }
-        unmatchedICMPErrors += now.unmatchedICMPErrors - earlier.unmatchedICMPErrors
-        unmatchedFragments += now.unmatchedFragments - earlier.unmatchedFragments
-        flowsCreated += now.flowsCreated - earlier.flowsCreated
-        flowsEnded += now.flowsEnded - earlier.flowsEnded
-        evictedFlows += now.evictedFlows - earlier.evictedFlows
-        peakActiveFlows = now.peakActiveFlows
-        arpFrames += now.arpFrames - earlier.arpFrames
-        lldpFrames += now.lldpFrames - earlier.lldpFrames
-        llcFrames += now.llcFrames - earlier.llcFrames
-        otherNonIPFrames += now.otherNonIPFrames - earlier.otherNonIPFrames
-        for i in tunnelledPackets.indices where now.tunnelledPackets[i] != earlier.tunnelledPackets[i] {
-            tunnelledPackets[i] += now.tunnelledPackets[i] - earlier.tunnelledPackets[i]
-        }
-        for i in tunnelInnerSkipped.indices where now.tunnelInnerSkipped[i] != earlier.tunnelInnerSkipped[i] {
-            tunnelInnerSkipped[i] += now.tunnelInnerSkipped[i] - earlier.tunnelInnerSkipped[i]
-        }
-        tunnelTooDeep += now.tunnelTooDeep - earlier.tunnelTooDeep
-        sourceRoutedPackets += now.sourceRoutedPackets - earlier.sourceRoutedPackets
-        fragments.entriesCreated += now.fragments.entriesCreated - earlier.fragments.entriesCreated
-        fragments.entriesCompleted += now.fragments.entriesCompleted - earlier.fragments.entriesCompleted
-        fragments.entriesExpired += now.fragments.entriesExpired - earlier.fragments.entriesExpired
-        fragments.entriesEvicted += now.fragments.entriesEvicted - earlier.fragments.entriesEvicted
-        fragments.unmatchedFragments += now.fragments.unmatchedFragments - earlier.fragments.unmatchedFragments
-        fragments.queueSteps += now.fragments.queueSteps - earlier.fragments.queueSteps
-        fragments.peakEntries = now.fragments.peakEntries
-    }
-
-    /// The counts accumulated since `earlier`.
-    public func subtracting(_ earlier: FlowMeterStatistics) -> FlowMeterStatistics {
-        var result = FlowMeterStatistics()
-        result.packets = packets - earlier.packets
-        result.decoded = decoded - earlier.decoded
-        for i in skipped.indices { result.skipped[i] = skipped[i] - earlier.skipped[i] }
-        for (linkType, count) in unsupportedLinkTypes {
-            let difference = count - earlier.unsupportedLinkTypes[linkType, default: 0]
-            if difference > 0 { result.unsupportedLinkTypes[linkType] = difference }
-        }
-        result.unmatchedICMPErrors = unmatchedICMPErrors - earlier.unmatchedICMPErrors
-        result.unmatchedFragments = unmatchedFragments - earlier.unmatchedFragments
-        result.flowsCreated = flowsCreated - earlier.flowsCreated
-        result.flowsEnded = flowsEnded - earlier.flowsEnded
-        result.evictedFlows = evictedFlows - earlier.evictedFlows
-        result.peakActiveFlows = peakActiveFlows
-        for i in tunnelledPackets.indices { result.tunnelledPackets[i] = tunnelledPackets[i] - earlier.tunnelledPackets[i] }
-        for i in tunnelInnerSkipped.indices { result.tunnelInnerSkipped[i] = tunnelInnerSkipped[i] - earlier.tunnelInnerSkipped[i] }
-        result.tunnelTooDeep = tunnelTooDeep - earlier.tunnelTooDeep
-        result.sourceRoutedPackets = sourceRoutedPackets - earlier.sourceRoutedPackets
-        result.fragments.entriesCreated = fragments.entriesCreated - earlier.fragments.entriesCreated
-        result.fragments.entriesCompleted = fragments.entriesCompleted - earlier.fragments.entriesCompleted
-        result.fragments.entriesExpired = fragments.entriesExpired - earlier.fragments.entriesExpired
-        result.fragments.entriesEvicted = fragments.entriesEvicted - earlier.fragments.entriesEvicted
-        result.fragments.unmatchedFragments = fragments.unmatchedFragments - earlier.fragments.unmatchedFragments
-        result.fragments.queueSteps = fragments.queueSteps - earlier.fragments.queueSteps
-        result.fragments.peakEntries = fragments.peakEntries
-        return result
     }
 }

@@ -206,3 +206,58 @@ public final class CaptureBacklog: Sendable {
 private struct SessionReader: @unchecked Sendable {
     let session: LiveCaptureSession
 }
+
+/// A live capture's backlog as a ``PacketSource``, for the one capture pipeline: each step takes
+/// the next batch (waiting up to ``wait`` for one), hands it out straight from the batch's arrays,
+/// and gives it back to the reader thread. Its ``clock`` is the wall clock, so flows idle past
+/// their timeout end while no packet comes; while batches are still waiting in the backlog it is
+/// the last packet's time instead, so a flow whose next packet is queued is not ended early.
+/// When the capture ends it throws the error that ended it, if any.
+public struct CaptureBacklogSource: PacketSource {
+    public let backlog: CaptureBacklog
+    /// How long a step waits for a batch before it reports the time alone.
+    public let wait: Duration
+    /// Bytes on the wire of the packets handed out (their original lengths).
+    public private(set) var bytesSeen: UInt64 = 0
+    /// The wall clock at the end of the last step (at the end of the capture, once it ended).
+    public private(set) var now: Int64
+    public private(set) var clock: Int64?
+    private var lastPacketTime: Int64?
+
+    public init(backlog: CaptureBacklog, wait: Duration = .milliseconds(100)) {
+        self.backlog = backlog
+        self.wait = wait
+        now = LiveClock.now()
+    }
+
+    public mutating func nextBatch(_ body: (borrowing [CapturedPacket], Span<UInt8>) -> Void) throws(CaptureFileError) -> Bool {
+        switch backlog.next(timeout: wait) {
+        case .batch(let batch):
+            for packet in batch.packets { bytesSeen &+= UInt64(packet.originalLength) }
+            body(batch.packets, batch.bytes.span)
+            lastPacketTime = batch.packets.last?.timestamp ?? lastPacketTime
+            backlog.recycle(batch)
+        case .idle:
+            break
+        case .finished:
+            now = LiveClock.now()
+            clock = nil
+            if let error = backlog.error { throw error }
+            return false
+        }
+        let now = LiveClock.now()
+        self.now = now
+        clock = backlog.waitingBatches > 0 ? min(now, lastPacketTime ?? now) : now
+        return true
+    }
+}
+
+/// Wall-clock time in nanoseconds since the epoch (the clock live packets are stamped with).
+public enum LiveClock {
+    public static func now() -> Int64 {
+        var spec = timespec()
+        // SAFETY: clock_gettime writes one timespec into the local variable it is given.
+        unsafe clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+}

@@ -108,4 +108,53 @@ struct CaptureBacklogTests {
             #expect(statistics.peakBytes <= capacity, "peak \(statistics.peakBytes) bytes")
         }
     }
+
+    @Test("as a PacketSource: each packet handed out once, its wire bytes counted, a clock on every step, false once finished")
+    func backlogAsPacketSource() throws {
+        try withNamespace("c") { host, names in
+            let session = try LiveCaptureSession(options: LiveCaptureOptions(interface: host, bufferSize: 8 << 20, immediateMode: false))
+            let stopper = session.stopper
+            let backlog = CaptureBacklog(session: session, capacity: 64 << 20)
+            var source = CaptureBacklogSource(backlog: backlog, wait: .milliseconds(20))
+            // Before the replay: a step that waited for nothing still tells the time.
+            let start = LiveClock.now()
+            let started = try source.nextBatch { _, _ in }
+            #expect(started)
+            let firstClock = try #require(source.clock)
+            #expect(firstClock >= start && firstClock <= source.now && source.now <= LiveClock.now())
+            let (status, output) = try NamespaceReplayTests.run("netns-replay", [Self.capture, "--topspeed"], names: names)
+            try #require(status == 0, "netns-replay: \(output)")
+            let expected = try NamespaceReplayTests.records(ofPcap: Self.capture)
+            Thread.sleep(forTimeInterval: 0.3)
+            stopper.stop()
+            var seen: [[UInt8]] = []
+            var steps = 0
+            var clocks: [Int64?] = []
+            var nows: [Int64] = []
+            while true {
+                let more = try source.nextBatch { batch, bytes in
+                    for packet in batch {
+                        let frame = bytes.extracting(packet.dataRange)
+                        seen.append((0..<frame.count).map { frame[$0] })
+                    }
+                }
+                guard more else { break }
+                steps += 1
+                clocks.append(source.clock)
+                nows.append(source.now)
+            }
+            // While batches wait, the clock is the last packet's time: never missing, never past
+            // the wall clock.
+            #expect(steps >= 1)
+            #expect(zip(clocks, nows).allSatisfy { clock, now in clock.map { $0 <= now } ?? false })
+            #expect(seen.count == expected.count)
+            #expect(seen == expected.map(\.1))
+            #expect(source.bytesSeen == expected.reduce(0) { $0 + UInt64($1.0) })
+            #expect(source.clock == nil, "no clock once the capture ended")
+            var afterEnd = 0
+            let again = try source.nextBatch { batch, _ in afterEnd += batch.count }
+            #expect(!again && afterEnd == 0)
+            #expect(backlog.error == nil)
+        }
+    }
 }

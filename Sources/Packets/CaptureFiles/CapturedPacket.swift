@@ -34,12 +34,28 @@ public struct CapturedPacket: Sendable, Equatable {
     public var dataRange: Range<Int> { dataOffset..<(dataOffset + capturedLength) }
 }
 
-/// Something that hands out packets in batches: a capture file, standard input, or a live
-/// interface. A batch's byte span is valid only during the call to `body`.
+/// Something that hands out packets in batches: a capture file, standard input, several files
+/// merged by timestamp, or a live interface. ``CapturePipeline`` (Flows) meters any of them.
+/// A batch's byte span is valid only during the call to `body`.
 public protocol PacketSource {
-    /// Calls `body` once with the next batch of packets and the bytes they point into.
+    /// Hands out what the source has next: calls `body` with each batch of packets and the bytes
+    /// they point into, in capture order. A call may hand out no batch at all (a live source
+    /// that waited and saw nothing; a merge that only compared inputs): ``clock`` then says how
+    /// far time went.
     /// - Returns: false when the source has no more packets (and `body` was not called).
     /// - Throws: ``CaptureFileError`` when the source is corrupt; every packet before the
     ///   corruption has been handed out by earlier calls first.
     mutating func nextBatch(_ body: (borrowing [CapturedPacket], Span<UInt8>) -> Void) throws(CaptureFileError) -> Bool
+    /// Which of the source's inputs the batches of the last ``nextBatch(_:)`` came from (an
+    /// index into the files of a merge; 0 for a source of one input).
+    var currentInput: Int { get }
+    /// The capture clock after the last ``nextBatch(_:)``, for a source whose time also passes
+    /// while no packet comes (a live capture's wall clock), so that flows idle past their
+    /// timeout end without waiting for a packet. nil (files): time is the packets' timestamps.
+    var clock: Int64? { get }
+}
+
+extension PacketSource {
+    public var currentInput: Int { 0 }
+    public var clock: Int64? { nil }
 }

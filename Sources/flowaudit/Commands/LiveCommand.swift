@@ -273,7 +273,6 @@ struct LiveCommand: ParsableCommand {
         var linkDownSince: Int64?
         var nextLinkCheck = LiveClock.now()
         var nextProgress = every.map { LiveClock.now() + $0.nanoseconds }
-        var bytesSeen: UInt64 = 0
         // From here the session belongs to the backlog's reader thread, which does nothing but
         // move packets from the kernel's buffer into the backlog; this thread audits them.
         let backlog = CaptureBacklog(session: session, capacity: backlogSize)
@@ -283,24 +282,14 @@ struct LiveCommand: ParsableCommand {
             // them first. A failure leaves both at the same priority, which is only slower.
             _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Int32(auditNice))
         }
-        var lastPacketTime: Int64?
-        capture: while true {
-            switch backlog.next(timeout: .milliseconds(100)) {
-            case .batch(let batch):
-                for packet in batch.packets { bytesSeen &+= UInt64(packet.originalLength) }
-                auditor.process(batch.packets, batch.bytes.span)
-                lastPacketTime = batch.packets.last?.timestamp ?? lastPacketTime
-                backlog.recycle(batch)
-            case .idle:
-                break
-            case .finished:
-                break capture
-            }
-            let now = LiveClock.now()
-            // Flows idle past their timeout end by the capture clock; while packets are still
-            // waiting in the backlog, that clock is the last packet's time, so a flow whose
-            // next packet is queued is not ended early.
-            auditor.advanceClock(to: backlog.waitingBatches > 0 ? min(now, lastPacketTime ?? now) : now)
+        // The one capture pipeline, as for files: the backlog's batches into the audit, its clock
+        // ending idle flows while no packet comes, and the open flows ended when the capture
+        // ends. Between steps (never per packet): the link check, the metrics, the progress table.
+        var source = CaptureBacklogSource(backlog: backlog, wait: .milliseconds(100))
+        var pipeline = CapturePipeline()
+        var metering = auditor
+        pipeline.run(&source, into: &metering) { source, auditor in
+            let now = source.now
             if now >= nextLinkCheck {
                 nextLinkCheck = now + 200_000_000
                 let up = link.isLinkUp() ?? true
@@ -312,7 +301,7 @@ struct LiveCommand: ParsableCommand {
                     gaps.append(Completeness.Gap(kind: "link-down", start: since, end: now, detail: "interface \(interface) was down"))
                     printStatus("interface \(interface) is up again at \(Format.timestamp(now)) after \(Format.duration(now - since)) s: capture resumed")
                 }
-                metrics.update(auditor: auditor, bytes: bytesSeen, backlog: backlog.statistics,
+                metrics.update(auditor: auditor, bytes: source.bytesSeen, backlog: backlog.statistics,
                                sinks: eventSinks.map(\.counters), linkDown: linkDownSince != nil)
             }
             if let due = nextProgress, now >= due, let every {
@@ -323,15 +312,15 @@ struct LiveCommand: ParsableCommand {
             }
         }
         backlog.awaitReader()
-        let inputError = backlog.error
+        let inputError = pipeline.error
         if let inputError { printError("capture ended: \(inputError)") }
-        let stopTime = LiveClock.now()
+        let stopTime = source.now
+        let bytesSeen = source.bytesSeen
         if let since = linkDownSince {
             gaps.append(Completeness.Gap(kind: "link-down", start: since, end: nil, detail: "interface \(interface) was still down at the stop"))
         }
         let backlogStatistics = backlog.statistics
         let statistics = backlogStatistics.capture
-        auditor.finishFlows()
         // Each output gets half a second to send what it holds, all at once: the stop takes well
         // under a second whatever a collector or disk is doing.
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(500))
@@ -376,15 +365,5 @@ struct LiveCommand: ParsableCommand {
         }
         let status = try options.finish(report, auditor: auditor, inputError: inputError != nil || outputError)
         if status != 0 { throw ExitCode(status) }
-    }
-}
-
-/// Wall-clock time in nanoseconds since the epoch (the clock live packets are stamped with).
-enum LiveClock {
-    static func now() -> Int64 {
-        var spec = timespec()
-        // SAFETY: clock_gettime writes one timespec into the local variable it is given.
-        unsafe clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
     }
 }

@@ -1,0 +1,193 @@
+import Packets
+
+/// What ``CapturePipeline`` meters into: a ``FlowMeter``, or something that owns one (the
+/// audit). Each call is per batch, never per packet.
+public protocol PacketMetering {
+    /// Meters one batch (``FlowMeter/process(_:_:)``).
+    mutating func process(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>)
+    /// Moves the capture clock and ends flows idle past it (``FlowMeter/advanceClock(to:)``).
+    mutating func advanceClock(to time: Int64)
+    /// Ends every open flow (``FlowMeter/finish()``).
+    mutating func finish()
+    /// The meter's counts so far.
+    var statistics: FlowMeterStatistics { get }
+}
+
+extension FlowMeter: PacketMetering {}
+
+/// The one capture pipeline: a ``PacketSource`` (a capture file, files merged by timestamp, a live
+/// interface's backlog, or anything that hands out batches) feeds a flow meter, whose
+/// ``FlowObserver`` (the audit, the flow table, extraction) sees each flow. `flows`, `audit`,
+/// `learn`, `extract` and `live` all run through it.
+///
+/// Per source step (one ``PacketSource/nextBatch(_:)``; for a merge of files, all the batches
+/// of one input that no other input's packets precede) it meters the batches straight out of the
+/// source's buffer (cut into ``batchPackets`` at most, which never changes a result), moves the
+/// clock when the source has one apart from its packets (``PacketSource/clock``: a live capture
+/// with no packet for a while), adds the decode counts the step caused (flows its clock ended
+/// included) to the input it came from (``PacketSource/currentInput``), then calls the caller's
+/// per-step hook (a live capture's link checks, metrics, progress). When the source ends, or
+/// fails, the open flows end: a source that throws keeps every flow of the packets it handed out
+/// before.
+///
+/// `run` is generic over the source and the meter, so each use is specialised: the per-packet
+/// loop is the meter's own (``FlowMeter/process(_:_:)``), with no call through an existential or a
+/// closure per packet.
+public struct CapturePipeline {
+    /// What one input of the source contributed.
+    public struct InputCounts: Sendable {
+        /// Decode counts caused by this input's steps: its packets, and the flows the source's
+        /// clock ended during them (not the final ``PacketMetering/finish()``).
+        public var decode = FlowMeterStatistics()
+        /// Packets of this input handed to the meter.
+        public var packets = 0
+        public init() {}
+    }
+
+    /// Packets handed to the meter at a time (1: packet by packet).
+    public var batchPackets: Int
+    /// Counts per input, indexed by ``PacketSource/currentInput`` (grown as inputs appear).
+    public var inputs: [InputCounts] { inputCounts }
+    /// The error the source threw, which ended the run.
+    public var error: CaptureFileError? { sourceError }
+    @usableFromInline var inputCounts: [InputCounts] = []
+    @usableFromInline var sourceError: CaptureFileError?
+    /// Reused to cut batches larger than ``batchPackets``.
+    @usableFromInline var slice: [CapturedPacket] = []
+
+    public init(batchPackets: Int = .max) {
+        self.batchPackets = max(1, batchPackets)
+    }
+
+    /// Meters everything `source` hands out into `meter`, then (with `finish`) ends every open
+    /// flow. `afterStep` runs after each step of the source that did not end it, with the
+    /// source and the meter (for what a live capture does between batches); it is not called
+    /// per packet.
+    @inlinable
+    public mutating func run<Source: PacketSource, Meter: PacketMetering>(
+        _ source: inout Source, into meter: inout Meter, finish: Bool = true,
+        afterStep: (inout Source, inout Meter) -> Void = { _, _ in }
+    ) {
+        while true {
+            let before = meter.statistics
+            var packets = 0
+            var more = false
+            do {
+                more = try source.nextBatch { batch, bytes in
+                    packets &+= batch.count
+                    meterBatch(batch, bytes, into: &meter)
+                }
+            } catch {
+                sourceError = error
+            }
+            let going = more && sourceError == nil
+            if going, let clock = source.clock { meter.advanceClock(to: clock) }
+            account(input: source.currentInput, packets: packets, before: before, after: meter.statistics)
+            guard going else { break }
+            afterStep(&source, &meter)
+        }
+        if finish { meter.finish() }
+    }
+
+    /// Hands one batch to the meter, in slices of ``batchPackets`` when it is larger.
+    @inlinable
+    mutating func meterBatch<Meter: PacketMetering>(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>,
+                                                    into meter: inout Meter) {
+        guard !batch.isEmpty else { return }
+        if batchPackets >= batch.count {
+            meter.process(batch, bytes)
+            return
+        }
+        var slice = self.slice
+        self.slice = []
+        var start = 0
+        while start < batch.count {
+            slice.removeAll(keepingCapacity: true)
+            for i in start..<min(start + batchPackets, batch.count) { slice.append(batch[i]) }
+            meter.process(slice, bytes)
+            start += batchPackets
+        }
+        self.slice = slice
+    }
+
+    /// Adds one step's counts to input `input`'s.
+    @usableFromInline
+    mutating func account(input: Int, packets: Int, before: FlowMeterStatistics, after: FlowMeterStatistics) {
+        guard packets > 0 || after.packets != before.packets || after.flowsEnded != before.flowsEnded else { return }
+        let index = max(0, input)
+        while inputCounts.count <= index { inputCounts.append(InputCounts()) }
+        inputCounts[index].decode.accumulate(after, since: before)
+        inputCounts[index].packets &+= packets
+    }
+}
+
+extension FlowMeterStatistics {
+    /// Adds the counts `now` has accumulated since `earlier` (the meter's statistics after and
+    /// before some packets) to these; no allocation when the arrays are this value's own.
+    public mutating func accumulate(_ now: FlowMeterStatistics, since earlier: FlowMeterStatistics) {
+        packets += now.packets - earlier.packets
+        decoded += now.decoded - earlier.decoded
+        for i in skipped.indices where now.skipped[i] != earlier.skipped[i] { skipped[i] += now.skipped[i] - earlier.skipped[i] }
+        if now.unsupportedLinkTypes != earlier.unsupportedLinkTypes {
+            for (linkType, count) in now.unsupportedLinkTypes {
+                let difference = count - earlier.unsupportedLinkTypes[linkType, default: 0]
+                if difference > 0 { unsupportedLinkTypes[linkType, default: 0] += difference }
+            }
+        }
+        unmatchedICMPErrors += now.unmatchedICMPErrors - earlier.unmatchedICMPErrors
+        unmatchedFragments += now.unmatchedFragments - earlier.unmatchedFragments
+        flowsCreated += now.flowsCreated - earlier.flowsCreated
+        flowsEnded += now.flowsEnded - earlier.flowsEnded
+        evictedFlows += now.evictedFlows - earlier.evictedFlows
+        peakActiveFlows = now.peakActiveFlows
+        arpFrames += now.arpFrames - earlier.arpFrames
+        lldpFrames += now.lldpFrames - earlier.lldpFrames
+        llcFrames += now.llcFrames - earlier.llcFrames
+        otherNonIPFrames += now.otherNonIPFrames - earlier.otherNonIPFrames
+        for i in tunnelledPackets.indices where now.tunnelledPackets[i] != earlier.tunnelledPackets[i] {
+            tunnelledPackets[i] += now.tunnelledPackets[i] - earlier.tunnelledPackets[i]
+        }
+        for i in tunnelInnerSkipped.indices where now.tunnelInnerSkipped[i] != earlier.tunnelInnerSkipped[i] {
+            tunnelInnerSkipped[i] += now.tunnelInnerSkipped[i] - earlier.tunnelInnerSkipped[i]
+        }
+        tunnelTooDeep += now.tunnelTooDeep - earlier.tunnelTooDeep
+        sourceRoutedPackets += now.sourceRoutedPackets - earlier.sourceRoutedPackets
+        fragments.entriesCreated += now.fragments.entriesCreated - earlier.fragments.entriesCreated
+        fragments.entriesCompleted += now.fragments.entriesCompleted - earlier.fragments.entriesCompleted
+        fragments.entriesExpired += now.fragments.entriesExpired - earlier.fragments.entriesExpired
+        fragments.entriesEvicted += now.fragments.entriesEvicted - earlier.fragments.entriesEvicted
+        fragments.unmatchedFragments += now.fragments.unmatchedFragments - earlier.fragments.unmatchedFragments
+        fragments.queueSteps += now.fragments.queueSteps - earlier.fragments.queueSteps
+        fragments.peakEntries = now.fragments.peakEntries
+    }
+
+    /// The counts accumulated since `earlier`.
+    public func subtracting(_ earlier: FlowMeterStatistics) -> FlowMeterStatistics {
+        var result = FlowMeterStatistics()
+        result.packets = packets - earlier.packets
+        result.decoded = decoded - earlier.decoded
+        for i in skipped.indices { result.skipped[i] = skipped[i] - earlier.skipped[i] }
+        for (linkType, count) in unsupportedLinkTypes {
+            let difference = count - earlier.unsupportedLinkTypes[linkType, default: 0]
+            if difference > 0 { result.unsupportedLinkTypes[linkType] = difference }
+        }
+        result.unmatchedICMPErrors = unmatchedICMPErrors - earlier.unmatchedICMPErrors
+        result.unmatchedFragments = unmatchedFragments - earlier.unmatchedFragments
+        result.flowsCreated = flowsCreated - earlier.flowsCreated
+        result.flowsEnded = flowsEnded - earlier.flowsEnded
+        result.evictedFlows = evictedFlows - earlier.evictedFlows
+        result.peakActiveFlows = peakActiveFlows
+        for i in tunnelledPackets.indices { result.tunnelledPackets[i] = tunnelledPackets[i] - earlier.tunnelledPackets[i] }
+        for i in tunnelInnerSkipped.indices { result.tunnelInnerSkipped[i] = tunnelInnerSkipped[i] - earlier.tunnelInnerSkipped[i] }
+        result.tunnelTooDeep = tunnelTooDeep - earlier.tunnelTooDeep
+        result.sourceRoutedPackets = sourceRoutedPackets - earlier.sourceRoutedPackets
+        result.fragments.entriesCreated = fragments.entriesCreated - earlier.fragments.entriesCreated
+        result.fragments.entriesCompleted = fragments.entriesCompleted - earlier.fragments.entriesCompleted
+        result.fragments.entriesExpired = fragments.entriesExpired - earlier.fragments.entriesExpired
+        result.fragments.entriesEvicted = fragments.entriesEvicted - earlier.fragments.entriesEvicted
+        result.fragments.unmatchedFragments = fragments.unmatchedFragments - earlier.fragments.unmatchedFragments
+        result.fragments.queueSteps = fragments.queueSteps - earlier.fragments.queueSteps
+        result.fragments.peakEntries = fragments.peakEntries
+        return result
+    }
+}
