@@ -20,71 +20,31 @@ public struct AuditConfiguration: Sendable {
 
 /// The audit pipeline: capture → decode → flows → payload parsers → name binder → classifier →
 /// findings, with live events (DESIGN.md, docs/architecture.md). Verdicts are decided once per
-/// flow, when it ends, so names learned during the flow count. This type only composes the parts
-/// and wires them to the flow meter (``MeterLink``, set in its init and ``installLiveHooks()``).
+/// flow, when it ends, so names learned during the flow count. The parts are held by the flow
+/// meter's observer (``AuditParts``); this type owns the meter and builds the report.
 public final class Auditor {
     public let policy: CompiledPolicy
     public let configuration: AuditConfiguration
     public private(set) var meter: FlowMeter
+    /// The audit's parts, which the meter tells about each flow (it holds them as its observer).
+    let parts: AuditParts
     /// Every name the capture and the site taught so far.
-    public var names: NameTable { binder.table }
+    public var names: NameTable { parts.binder.table }
     /// Receives live events (flow start and state changes are only watched when set).
     public var onEvent: ((AuditEvent) -> Void)? {
-        get { events.handler }
+        get { parts.events.handler }
         set {
-            events.handler = newValue
-            installLiveHooks()
+            parts.events.handler = newValue
+            // The meter reads what its observer watches when it is set.
+            meter.observer = parts
         }
     }
-
-    var parsers = PayloadParsers(detectsServices: false)
-    var binder: NameBinder
-    var classifier: FlowClassifier
-    var findings: AuditFindings
-    var events: AuditEventEmitter
 
     public init(policy: CompiledPolicy, configuration: AuditConfiguration = AuditConfiguration()) {
         self.policy = policy
         self.configuration = configuration
-        binder = NameBinder(graceSeconds: policy.dnsGrace, siteNames: policy.policy.site?.names ?? [])
-        classifier = FlowClassifier(policy: policy)
-        findings = AuditFindings(policy: policy, defaultTLSMinimum: configuration.defaultTLSMinimum,
-                                 maximumGroups: configuration.maximumGroups)
-        events = AuditEventEmitter(ruleIDs: policy.rules.map(\.qualifiedID))
-        meter = FlowMeter(configuration: configuration.meter)
-        meter.observer = MeterLink(self)
-    }
-
-    /// Tells the meter again what this auditor observes (flow starts and changes only with
-    /// ``onEvent`` set).
-    func installLiveHooks() {
-        meter.observer = MeterLink(self)
-    }
-
-    /// The meter's observer for an auditor, the one place the parts are wired to the meter: flows
-    /// end into the audit, the first payload packets of each flow go to the payload parsers, the
-    /// policy orients flows whose start was not seen, and (live) flow starts and state changes go
-    /// to the event emission. The auditor owns its meter, so the meter holds this link, which
-    /// refers back to the auditor without owning it.
-    final class MeterLink: FlowObserver {
-        unowned let auditor: Auditor
-        let observesFlowChanges: Bool
-
-        init(_ auditor: Auditor) {
-            self.auditor = auditor
-            observesFlowChanges = auditor.events.isOn
-        }
-
-        var inspectsPayload: Bool { true }
-        func flowEnded(_ flow: borrowing Flow) { auditor.flowEnded(copy flow) }
-        func flowStarted(_ flow: borrowing Flow) { auditor.flowStarted(copy flow) }
-        func flowStateChanged(_ flow: borrowing Flow, from oldState: ConnectionState) { auditor.flowChanged(copy flow) }
-        func inspectPayload(of flow: borrowing Flow, fromInitiator: Bool, packet: borrowing DecodedPacket, frame: Span<UInt8>) {
-            auditor.inspectPayload(flow: flow.id, at: flow.lastTimestamp, fromInitiator: fromInitiator, packet: packet, frame: frame)
-        }
-        func initiatorHint(a: IPAddress, portA: UInt16, b: IPAddress, portB: UInt16, protocolNumber: UInt8) -> Bool? {
-            auditor.policy.orientationHint(a: a, portA: portA, b: b, portB: portB, ipProtocol: protocolNumber)
-        }
+        parts = AuditParts(policy: policy, configuration: configuration)
+        meter = FlowMeter(configuration: configuration.meter, observer: parts)
     }
 
     // MARK: Running
@@ -107,11 +67,89 @@ public final class Auditor {
     /// Ends every open flow (end of input or of a live capture).
     public func finishFlows() { meter.finish() }
 
+    // MARK: Report
+
+    /// Builds the report once all flows have ended.
+    public func report(inputs: [InputEvidence], policyFiles: [PolicyFileEvidence], policyWarnings: [String],
+                       commandLine: [String], toolVersion: String, capture: LiveCaptureCounts? = nil) -> AuditReport {
+        if configuration.rematchAtEnd { parts.findings.rematch(names: parts.binder, classifier: parts.classifier) }
+        let findings = parts.findings
+        let (completedGroups, attemptGroups) = findings.groups.report()
+        var decode = meter.statistics
+        decode.peakActiveFlows = meter.statistics.peakActiveFlows
+        var report = AuditReport(
+            toolVersion: toolVersion, commandLine: commandLine, site: policy.policy.site?.file,
+            systems: policy.policy.ruleSets.map { (system: $0.system, title: $0.title, file: $0.file) },
+            inputs: inputs, policyFiles: policyFiles, policyWarnings: policyWarnings,
+            rules: findings.ruleResults(),
+            unexpected: completedGroups, attempts: attemptGroups,
+            advisories: findings.advisories.sorted,
+            documentNotes: policy.policy.ruleSets.flatMap { set in set.notes.map { (system: set.system, note: $0) } },
+            inScopeFlows: findings.inScopeFlows, outOfScopeFlows: findings.outOfScopeFlows,
+            outOfScopePackets: findings.outOfScopePackets, oneSidedFlows: findings.oneSidedFlows,
+            unlistedUnexpectedFlows: findings.groups.unlistedFlows, namesLearned: names.bindings.count,
+            nameTable: names.statistics, malformedMessages: parts.parsers.malformed,
+            linkControl: linkControlCounts(), decode: decode, capture: capture)
+        report.namedAddresses = names.bindings.keys.sorted()
+        return report
+    }
+
+    func linkControlCounts() -> LinkControlCounts {
+        var counts = parts.findings.linkControl
+        counts.arpFrames = meter.statistics.arpFrames
+        counts.lldpFrames = meter.statistics.lldpFrames
+        counts.llcFrames = meter.statistics.llcFrames
+        return counts
+    }
+
+    /// Every rule's status so far, for progress tables during a live audit (no re-matching).
+    public func ruleResultsSoFar() -> [RuleResult] { parts.findings.ruleResults() }
+}
+
+/// The audit's parts, wired to the flow meter as its observer: flows end into the audit, the
+/// first payload packets of each flow go to the payload parsers (which feed the name binder),
+/// the policy orients flows whose start was not seen, and (live) flow starts and state changes
+/// go to the event emission. The meter owns this object; it refers to nothing that owns the
+/// meter.
+final class AuditParts: FlowObserver {
+    let policy: CompiledPolicy
+    var parsers = PayloadParsers(detectsServices: false)
+    var binder: NameBinder
+    var classifier: FlowClassifier
+    var findings: AuditFindings
+    var events: AuditEventEmitter
+
+    init(policy: CompiledPolicy, configuration: AuditConfiguration) {
+        self.policy = policy
+        binder = NameBinder(graceSeconds: policy.dnsGrace, siteNames: policy.policy.site?.names ?? [])
+        classifier = FlowClassifier(policy: policy)
+        findings = AuditFindings(policy: policy, defaultTLSMinimum: configuration.defaultTLSMinimum,
+                                 maximumGroups: configuration.maximumGroups)
+        events = AuditEventEmitter(ruleIDs: policy.rules.map(\.qualifiedID))
+    }
+
+    // MARK: FlowObserver
+
+    var observesFlowChanges: Bool { events.isOn }
+    var inspectsPayload: Bool { true }
+    func flowEnded(_ flow: borrowing Flow) { ended(copy flow) }
+    func flowStarted(_ flow: borrowing Flow) { started(copy flow) }
+    func flowStateChanged(_ flow: borrowing Flow, from oldState: ConnectionState) { changed(copy flow) }
+
+    /// One of a flow's first payload packets: to the payload parsers, which feed the name binder.
+    func inspectPayload(of flow: borrowing Flow, fromInitiator: Bool, packet: borrowing DecodedPacket, frame: Span<UInt8>) {
+        parsers.inspect(flow: flow.id, at: flow.lastTimestamp, fromInitiator: fromInitiator, packet: packet, frame: frame, names: &binder)
+    }
+
+    func initiatorHint(a: IPAddress, portA: UInt16, b: IPAddress, portB: UInt16, protocolNumber: UInt8) -> Bool? {
+        policy.orientationHint(a: a, portA: portA, b: b, portB: portB, ipProtocol: protocolNumber)
+    }
+
     // MARK: One flow through the parts
 
     /// A flow ended: classified once with every name its ends had, into the findings, then the
     /// events.
-    func flowEnded(_ flow: Flow) {
+    func ended(_ flow: Flow) {
         let extra = parsers.take(flow.id)
         if let kind = classifier.linkControl(flow) {
             findings.addLinkControl(kind, flow)
@@ -140,60 +178,18 @@ public final class Auditor {
         }
     }
 
-    /// One of a flow's first payload packets: to the payload parsers, which feed the name binder.
-    func inspectPayload(flow id: UInt64, at time: Int64, fromInitiator: Bool, packet: borrowing DecodedPacket, frame: Span<UInt8>) {
-        parsers.inspect(flow: id, at: time, fromInitiator: fromInitiator, packet: packet, frame: frame, names: &binder)
-    }
-
     /// A flow's first packet (live): an unexpected flow is announced at once.
-    func flowStarted(_ flow: Flow) {
+    func started(_ flow: Flow) {
         if classifier.linkControl(flow) != nil { return }
         let verdict = classifier.verdict(flow, extra: nil, names: binder)
         events.flowStarted(flow, verdict: verdict) { self.classifier.nearestRule($0) }
     }
 
     /// A flow's state changed (live): completed, refused or unreachable.
-    func flowChanged(_ flow: Flow) {
+    func changed(_ flow: Flow) {
         if classifier.linkControl(flow) != nil { return }
         if events.unexpectedFlowChanged(flow) { return }
         let verdict = classifier.verdict(flow, extra: parsers.extras(of: flow.id), names: binder)
         events.ruleFlowChanged(flow, verdict: verdict)
     }
-
-    // MARK: Report
-
-    /// Builds the report once all flows have ended.
-    public func report(inputs: [InputEvidence], policyFiles: [PolicyFileEvidence], policyWarnings: [String],
-                       commandLine: [String], toolVersion: String, capture: LiveCaptureCounts? = nil) -> AuditReport {
-        if configuration.rematchAtEnd { findings.rematch(names: binder, classifier: classifier) }
-        let (completedGroups, attemptGroups) = findings.groups.report()
-        var decode = meter.statistics
-        decode.peakActiveFlows = meter.statistics.peakActiveFlows
-        var report = AuditReport(
-            toolVersion: toolVersion, commandLine: commandLine, site: policy.policy.site?.file,
-            systems: policy.policy.ruleSets.map { (system: $0.system, title: $0.title, file: $0.file) },
-            inputs: inputs, policyFiles: policyFiles, policyWarnings: policyWarnings,
-            rules: findings.ruleResults(),
-            unexpected: completedGroups, attempts: attemptGroups,
-            advisories: findings.advisories.sorted,
-            documentNotes: policy.policy.ruleSets.flatMap { set in set.notes.map { (system: set.system, note: $0) } },
-            inScopeFlows: findings.inScopeFlows, outOfScopeFlows: findings.outOfScopeFlows,
-            outOfScopePackets: findings.outOfScopePackets, oneSidedFlows: findings.oneSidedFlows,
-            unlistedUnexpectedFlows: findings.groups.unlistedFlows, namesLearned: names.bindings.count,
-            nameTable: names.statistics, malformedMessages: parsers.malformed,
-            linkControl: linkControlCounts(), decode: decode, capture: capture)
-        report.namedAddresses = names.bindings.keys.sorted()
-        return report
-    }
-
-    func linkControlCounts() -> LinkControlCounts {
-        var counts = findings.linkControl
-        counts.arpFrames = meter.statistics.arpFrames
-        counts.lldpFrames = meter.statistics.lldpFrames
-        counts.llcFrames = meter.statistics.llcFrames
-        return counts
-    }
-
-    /// Every rule's status so far, for progress tables during a live audit (no re-matching).
-    public func ruleResultsSoFar() -> [RuleResult] { findings.ruleResults() }
 }

@@ -39,7 +39,7 @@ public final class FlowInspector {
         binder = NameBinder(graceSeconds: dnsGraceSeconds)
     }
 
-    public func inspect(_ flow: Flow, fromInitiator: Bool, packet: DecodedPacket, frame: Span<UInt8>) {
+    public func inspect(_ flow: borrowing Flow, fromInitiator: Bool, packet: borrowing DecodedPacket, frame: Span<UInt8>) {
         parsers.inspect(flow: flow.id, at: flow.lastTimestamp, fromInitiator: fromInitiator, packet: packet, frame: frame, names: &binder)
     }
 

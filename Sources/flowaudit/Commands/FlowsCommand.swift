@@ -178,6 +178,6 @@ final class FlowRows: FlowObserver {
     func flowEnded(_ flow: borrowing Flow) { writer.row(flow, facts: inspector.end(flow)) }
 
     func inspectPayload(of flow: borrowing Flow, fromInitiator: Bool, packet: borrowing DecodedPacket, frame: Span<UInt8>) {
-        inspector.inspect(copy flow, fromInitiator: fromInitiator, packet: copy packet, frame: frame)
+        inspector.inspect(flow, fromInitiator: fromInitiator, packet: packet, frame: frame)
     }
 }
