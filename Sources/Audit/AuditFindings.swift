@@ -30,6 +30,8 @@ struct AuditFindings {
     private(set) var linkControl = LinkControlCounts()
     /// The nearest rule of each new unexpected group.
     var nearMisses = NearMissMemo()
+    /// The role names of the groups' ends.
+    var roleNames = RoleNameMemo()
 
     init(policy: CompiledPolicy, defaultTLSMinimum: UInt16?, maximumGroups: Int) {
         self.policy = policy
@@ -108,8 +110,8 @@ struct AuditFindings {
         }
         let isNew = groups.add(group, flow, names: verdict.query) {
             GroupAccumulator(flow, verdict: verdict, nearest: nearMisses.nearestRule(verdict, in: policy), evidence: evidence(),
-                             initiatorRoles: policy.roleNames(match.initiatorRoles),
-                             responderRoles: policy.roleNames(match.responderRoles))
+                             initiatorRoles: roleNames.names(match.initiatorRoles, in: policy),
+                             responderRoles: roleNames.names(match.responderRoles, in: policy))
         }
         return .unexpected(newGroup: isNew)
     }
@@ -172,5 +174,20 @@ struct AuditFindings {
     /// Every rule's result so far.
     func ruleResults() -> [RuleResult] {
         rules.indices.map { rules[$0].result(policy: policy, index: $0) }
+    }
+}
+
+/// The role names of each set of roles the groups' ends held, spelled once and shared by every
+/// group whose end holds the same set (a capture has few sets and may have many groups).
+struct RoleNameMemo {
+    private var lists: [RoleSet: [String]] = [:]
+    static let capacity = 4096
+
+    /// The names of `roles` in `policy`, the same array for every group with this set.
+    mutating func names(_ roles: RoleSet, in policy: CompiledPolicy) -> [String] {
+        if let names = lists[roles] { return names }
+        let names = policy.roleNames(roles)
+        if lists.count < Self.capacity { lists[roles] = names }
+        return names
     }
 }
