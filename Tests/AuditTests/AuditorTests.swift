@@ -51,26 +51,13 @@ let licenseAddress = IPAddress("198.18.0.7")!  // not bound by the site: only DN
 /// Writes the rule file, a site and a capture of `frames` into a temporary folder, audits them
 /// and returns the report.
 func audit(_ frames: [TimedFrame]) throws -> AuditReport {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("flowaudit-audit-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: folder) }
-    try ruleFile.write(to: folder.appendingPathComponent("demo.yaml"), atomically: true, encoding: .utf8)
-    let site = """
-    site: test
-    rules: [demo.yaml]
-    roles:
-      app: [10.1.0.10]
-      directory: [10.1.0.2]
-      clients: [10.2.0.0/24]
-    """
-    try site.write(to: folder.appendingPathComponent("site.yaml"), atomically: true, encoding: .utf8)
+    let policy = try demoPolicy()
+    let capture = FileManager.default.temporaryDirectory.appendingPathComponent("flowaudit-audit-\(UUID().uuidString).pcap").path
+    defer { try? FileManager.default.removeItem(atPath: capture) }
     var writer = PcapWriter()
     for frame in frames { writer.append(frame.frame, timestamp: frame.timestamp) }
-    let capture = folder.appendingPathComponent("capture.pcap").path
     try writer.write(to: capture)
-    let loaded = PolicyLoader().load(site: folder.appendingPathComponent("site.yaml").path, rules: [])
-    #expect(!loaded.hasErrors, "\(loaded.diagnostics)")
-    let auditor = Auditor(policy: CompiledPolicy(loaded.policy))
+    let auditor = Auditor(policy: policy)
     let inputs = auditor.run(paths: [capture])
     return auditor.report(inputs: inputs.map { InputEvidence(report: $0, sha256: nil, size: nil) }, policyFiles: [],
                           policyWarnings: [], commandLine: [], toolVersion: "test")
