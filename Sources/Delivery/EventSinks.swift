@@ -1,5 +1,6 @@
 import Packets
 import Audit
+import Reports
 import Dispatch
 import NIOCore
 import Foundation
