@@ -53,7 +53,8 @@ let package = Package(
         .target(name: "Flows", dependencies: ["Packets", "CPrefetch"], swiftSettings: strict),
         // Rule files and site bindings, address and service sets, the compiled matcher.
         .target(name: "Policy", dependencies: ["Packets", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
-        // The pipeline: source -> decode -> flows -> names -> verdicts; findings and report model.
+        // The pipeline: source -> decode -> flows -> names -> verdicts; findings and report model
+        // (with the PolicySummary that the renderers read instead of the Policy).
         .target(
             name: "Audit",
             dependencies: ["Packets", "Flows", "Policy", .product(name: "Crypto", package: "swift-crypto")],
