@@ -53,26 +53,45 @@ let package = Package(
         .target(name: "Flows", dependencies: ["Packets", "CPrefetch"], swiftSettings: strict),
         // Rule files and site bindings, address and service sets, the compiled matcher.
         .target(name: "Policy", dependencies: ["Packets", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
-        // The pipeline: source -> decode -> flows -> names -> verdicts; findings and report model.
+        // The pipeline: source -> decode -> flows -> names -> verdicts; findings and report model
+        // (with the PolicySummary that the renderers read instead of the Policy).
         .target(
             name: "Audit",
             dependencies: ["Packets", "Flows", "Policy", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        // Renderers (text, JSON, JUnit XML, SARIF, CSV, HTML, JSON Lines), report comparison, and the
-        // live event sinks (files, syslog over UDP, TCP and TLS) with their queue.
+        // Renderers (text, JSON, JUnit XML, SARIF, CSV, HTML, JSON Lines, live event lines) and
+        // report comparison and merging. They read report data only (the AuditReport and its
+        // PolicySummary): no Policy, no sockets.
         .target(
             name: "Reports",
             dependencies: [
-                "Packets", "Flows", "Policy", "Audit",
+                "Packets", "Flows", "Audit",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // Live event delivery over the network and to files: the event sinks with their queues
+        // and counters, syslog over UDP, TCP and TLS (RFC 5424/5425/6587). The only module besides
+        // the executable that uses NIO.
+        .target(
+            name: "Delivery",
+            dependencies: [
+                "Packets", "Audit", "Reports",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
             ],
+            swiftSettings: strict
+        ),
+        // Workflows that need the compiled policy and are not reports: packet extraction
+        // (`extract`) and drafting a rule file from traffic (`learn`).
+        .target(
+            name: "Workflows",
+            dependencies: ["Packets", "Flows", "Policy", "Audit", "Reports"],
             swiftSettings: strict
         ),
         // The only module that imports CPcap: live interfaces, BPF (live and offline), kernel drop counts.
@@ -82,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "flowaudit",
             dependencies: [
-                "Packets", "Flows", "Policy", "Audit", "Reports", "LiveCapture",
+                "Packets", "Flows", "Policy", "Audit", "Reports", "Delivery", "Workflows", "LiveCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -106,6 +125,16 @@ let package = Package(
         .testTarget(
             name: "ReportsTests",
             dependencies: ["Reports", "Audit", "Flows", "Packets", "Policy", "PacketBuilder"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DeliveryTests",
+            dependencies: ["Delivery", "Reports", "Audit", "Flows", "Packets", "PacketBuilder"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "WorkflowsTests",
+            dependencies: ["Workflows", "Reports", "Audit", "Flows", "Packets", "Policy", "PacketBuilder"],
             swiftSettings: strict
         ),
         .testTarget(name: "LiveCaptureTests", dependencies: ["LiveCapture", "Packets", "PacketBuilder"], swiftSettings: strict),

@@ -3,7 +3,6 @@ import Crypto
 import Foundation
 import Mustache
 import Packets
-import Policy
 
 /// The audit report as one self-contained HTML page for people (docs/report.md, "`flowaudit
 /// audit --format html`"): the verdict and counts at the top, then per system a diagram of its
@@ -24,7 +23,7 @@ public enum AuditHTML {
 
     /// Renders the page. `outputPath` (nil for standard output) is where the page is written:
     /// links to rule files are relative to its folder.
-    public static func render(_ report: AuditReport, policy: Policy, failOn: Set<FindingCategory>, exitStatus: Int32,
+    public static func render(_ report: AuditReport, policy: PolicySummary, failOn: Set<FindingCategory>, exitStatus: Int32,
                               outputPath: String?, names: (IPAddress) -> [String] = { _ in [] }) -> String {
         let page = Page(report: report, policy: policy, failOn: failOn, exitStatus: exitStatus,
                         linkBase: Self.folder(of: outputPath), names: names)
@@ -151,7 +150,7 @@ extension AuditHTML {
         var decodeLine: String
         var gaps: [String]
 
-        init(report: AuditReport, policy: Policy, failOn: Set<FindingCategory>, exitStatus: Int32, linkBase: String,
+        init(report: AuditReport, policy: PolicySummary, failOn: Set<FindingCategory>, exitStatus: Int32, linkBase: String,
              names: (IPAddress) -> [String]) {
             let plain = Paint(enabled: false)
             pageTitle = "flowaudit: \(report.verdict.rawValue)" + (report.site.map { " — \($0)" } ?? "")
@@ -200,8 +199,7 @@ extension AuditHTML {
             // Systems: document, diagram, rules.
             var systemViews: [SystemView] = []
             for (number, system) in report.systems.enumerated() {
-                let set = policy.ruleSets.first { $0.system == system.system }
-                let source = set?.source ?? ""
+                let source = policy.documentSources[system.system] ?? ""
                 let document = AuditHTML.documentLink(source)
                 let diagram = HTMLDiagram(system: system.system, roles: policy.roles, report: report)
                 let rules = report.rules.filter { $0.system == system.system }.map { rule in

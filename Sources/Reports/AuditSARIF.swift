@@ -1,6 +1,5 @@
 import Audit
 import Foundation
-import Policy
 
 /// The audit's findings as a SARIF 2.1.0 log (docs/report.md, "`flowaudit audit --format
 /// sarif`"): one result per finding, located at the rule's line in its rule file, or for
@@ -13,14 +12,14 @@ public enum AuditSARIF {
     static let attemptID = "refused-attempt"
     static let noScopeID = "no-scope"
 
-    public static func render(_ report: AuditReport, policy: Policy, failOn: Set<FindingCategory>, exitStatus: Int32,
+    public static func render(_ report: AuditReport, policy: PolicySummary, failOn: Set<FindingCategory>, exitStatus: Int32,
                               workingDirectory: String = FileManager.default.currentDirectoryPath) -> String {
         let places = Places(policy: policy, workingDirectory: workingDirectory)
 
         // The driver's rules: every rule of every loaded file (in file order), then ours.
         var descriptors: [String] = []
         var ruleIndex: [String: Int] = [:]
-        for rule in policy.rules.map(\.rule) {
+        for rule in policy.rules {
             ruleIndex[rule.qualifiedID] = descriptors.count
             var properties = JSONObject()
             properties.string("system", rule.system)
@@ -66,7 +65,7 @@ public enum AuditSARIF {
             for group in groups {
                 // The site's binding of the roles the group touched (the responder's first, the
                 // others as related locations); the site file itself when it touched no role.
-                var bindings: [(SourceLocation, String)] = []
+                var bindings: [(PolicySummary.Place, String)] = []
                 for role in group.responderRoles + group.initiatorRoles {
                     for binding in places.bindings[role] ?? [] { bindings.append((binding, "site binding of role \(role)")) }
                 }
@@ -212,25 +211,19 @@ public enum AuditSARIF {
 
     /// Where rules, prefer: entries and role bindings are, and how to write a path as a URI.
     struct Places {
-        var rules: [String: SourceLocation] = [:]
-        var prefer: [String: SourceLocation] = [:]
+        var rules: [String: PolicySummary.Place] = [:]
+        var prefer: [String: PolicySummary.Place] = [:]
         /// Qualified role id -> the site's `roles:` entries that bind it.
-        var bindings: [String: [SourceLocation]] = [:]
-        var site: SourceLocation?
+        var bindings: [String: [PolicySummary.Place]] = [:]
+        var site: PolicySummary.Place?
         let workingDirectory: String
 
-        init(policy: Policy, workingDirectory: String) {
+        init(policy: PolicySummary, workingDirectory: String) {
             self.workingDirectory = workingDirectory.hasSuffix("/") ? String(workingDirectory.dropLast()) : workingDirectory
-            for rule in policy.rules { rules[rule.qualifiedID] = rule.rule.location }
-            for entry in policy.prefer { prefer["\(entry.system)/\(entry.id)"] = entry.location }
-            if let binding = policy.site {
-                site = binding.location
-                for entry in binding.roles {
-                    // `system.role` as written, or a bare role: the one loaded role of that name.
-                    let ids = entry.role.contains(".") ? [entry.role] : policy.roles.filter { $0.localID == entry.role }.map(\.id)
-                    for id in ids { bindings[id, default: []].append(entry.location) }
-                }
-            }
+            for rule in policy.rules { rules[rule.qualifiedID] = rule.place }
+            prefer = policy.preferPlaces
+            site = policy.sitePlace
+            bindings = policy.bindingPlaces
         }
 
         /// Qualified rule ids named in a text (`matches arksspr/smtp-mail but for port 2525`).
@@ -252,7 +245,7 @@ public enum AuditSARIF {
             return "{\"uri\":\(Format.json("file://" + Places.percentEncoded(normal)))}"
         }
 
-        func location(_ place: SourceLocation, message: String?, id: Int? = nil) -> String {
+        func location(_ place: PolicySummary.Place, message: String?, id: Int? = nil) -> String {
             var physical = JSONObject()
             physical.raw("artifactLocation", artifactLocation(place.file))
             if place.line > 0 {

@@ -1,6 +1,5 @@
 import Audit
 import Foundation
-import Policy
 
 /// The diagram of one system in the HTML report: its roles as boxes, and one edge per ordered
 /// pair of roles and kind of traffic (docs/report.md, "`flowaudit audit --format html`").
@@ -69,7 +68,7 @@ struct HTMLDiagram {
 
     /// The diagram of `system`: nodes from the rule file's roles (`roles`, in its order), edges
     /// from the report's rules and unexpected groups.
-    init(system: String, roles: [PolicyRole], report: AuditReport) {
+    init(system: String, roles: [PolicySummary.Role], report: AuditReport) {
         let prefix = system + "."
         var order: [String] = roles.filter { $0.system == system }.map(\.id)
         var edgeIndex: [String: Int] = [:]
@@ -131,35 +130,35 @@ struct HTMLDiagram {
     }
 
     /// The site's binding in a few words: machines, else hosts (`10.10.0.5, 2001:db8:10::5`).
-    static func binding(_ role: PolicyRole) -> String {
+    static func binding(_ role: PolicySummary.Role) -> String {
         guard role.isBound else { return "unbound" }
         var items = role.machines.map(\.name)
         if items.isEmpty {
-            items = (role.siteHosts ?? []).map(\.description)
+            items = role.siteHosts ?? []
             for binding in role.vlanBindings {
                 let vlans = binding.vlans.isEmpty ? "" : " vlan \(binding.vlans.map(String.init).joined(separator: ","))"
                 items += binding.hosts.map { "\($0)\(vlans)" }
             }
-            if items.isEmpty { items = role.documentHosts.map(\.description) }
+            if items.isEmpty { items = role.documentHosts }
         }
         let shown = items.prefix(2).joined(separator: ", ")
         let text = items.count > 2 ? "\(shown) +\(items.count - 2)" : shown
         return clip(text, 29)
     }
 
-    static func tooltip(_ role: PolicyRole) -> String {
+    static func tooltip(_ role: PolicySummary.Role) -> String {
         var lines = ["\(role.id): \(role.description)"]
         if role.monitored { lines.append("monitored (a flow touching it is in scope)") }
         if !role.machines.isEmpty {
-            lines.append("machines: " + role.machines.map { "\($0.name) (\($0.addresses.map(\.description).joined(separator: ", ")))" }
+            lines.append("machines: " + role.machines.map { "\($0.name) (\($0.addresses.joined(separator: ", ")))" }
                 .joined(separator: "; "))
         }
-        if let site = role.siteHosts, !site.isEmpty { lines.append("site: " + site.map(\.description).joined(separator: ", ")) }
+        if let site = role.siteHosts, !site.isEmpty { lines.append("site: " + site.joined(separator: ", ")) }
         for binding in role.vlanBindings {
             lines.append("site, vlan \(binding.vlans.map(String.init).joined(separator: ",")): "
-                + binding.hosts.map(\.description).joined(separator: ", "))
+                + binding.hosts.joined(separator: ", "))
         }
-        if !role.documentHosts.isEmpty { lines.append("document: " + role.documentHosts.map(\.description).joined(separator: ", ")) }
+        if !role.documentHosts.isEmpty { lines.append("document: " + role.documentHosts.joined(separator: ", ")) }
         if !role.isBound { lines.append("unbound: the site binds no host to it") }
         return lines.joined(separator: "\n")
     }

@@ -11,7 +11,7 @@ import Testing
 @Suite("AuditSARIF (SARIF 2.1.0)")
 struct AuditSARIFTests {
     func render(_ workspace: Workspace, _ report: AuditReport, exitStatus: Int32 = 1) throws -> JSONValue {
-        let text = AuditSARIF.render(report, policy: try workspace.loadPolicy(), failOn: defaultFailOn, exitStatus: exitStatus,
+        let text = AuditSARIF.render(report, policy: PolicySummary(try workspace.loadPolicy()), failOn: defaultFailOn, exitStatus: exitStatus,
                                      workingDirectory: workspace.folder.path)
         _ = try foundationJSON(text)
         return try JSONValue.parse(Array(text.utf8))

@@ -6,6 +6,7 @@ import LiveCapture
 import Packets
 import Policy
 import Reports
+import Workflows
 
 /// Report formats of `flowaudit audit` and `flowaudit live`.
 enum AuditFormat: String, CaseIterable, ExpressibleByArgument {
@@ -101,12 +102,12 @@ struct AuditOptions: ParsableArguments {
         case .junit:
             out.write(AuditJUnit.render(report, failOn: categories, exitStatus: status))
         case .sarif:
-            out.write(AuditSARIF.render(report, policy: auditor.policy.policy, failOn: categories, exitStatus: status))
+            out.write(AuditSARIF.render(report, policy: PolicySummary(auditor.policy.policy), failOn: categories, exitStatus: status))
         case .csv:
             out.write(AuditCSV.render(report))
         case .html:
             let names = auditor.names
-            out.write(AuditHTML.render(report, policy: auditor.policy.policy, failOn: categories, exitStatus: status,
+            out.write(AuditHTML.render(report, policy: PolicySummary(auditor.policy.policy), failOn: categories, exitStatus: status,
                                        outputPath: output == "-" ? nil : output,
                                        names: { address in names.allBindings(of: address).map(\.name) }))
         case .text:

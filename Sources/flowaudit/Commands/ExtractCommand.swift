@@ -5,6 +5,7 @@ import Flows
 import Packets
 import Policy
 import Reports
+import Workflows
 
 struct ExtractCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,6 +4,7 @@ import Flows
 import Packets
 import Policy
 import Reports
+import Workflows
 
 struct LearnCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

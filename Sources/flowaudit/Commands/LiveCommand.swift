@@ -6,6 +6,7 @@ import LiveCapture
 import Packets
 import Policy
 import Reports
+import Delivery
 
 #if canImport(Glibc)
 import Glibc

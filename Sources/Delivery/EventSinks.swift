@@ -1,5 +1,6 @@
 import Packets
 import Audit
+import Reports
 import Dispatch
 import NIOCore
 import Foundation
@@ -285,7 +286,7 @@ public final class EventSink: Sendable {
 
     private func encode(_ message: SinkMessage, for writer: SinkWriter) -> [UInt8] {
         switch (message, format) {
-        case (.text(let text), .syslog):
+        case (.text, .syslog):
             return []  // rule tables are not syslog events
         case (.text(let text), _):
             return Array(text.utf8)

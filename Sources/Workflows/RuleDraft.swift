@@ -3,6 +3,7 @@ import Audit
 import Flows
 import Packets
 import Policy
+import Reports
 
 /// A draft rule file from observed traffic (`flowaudit learn`, docs/rules.md "Drafting a rule
 /// file from traffic"): a starting point for a vendor's model, never a replacement for it.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Audit
+import Reports
 import Packets
 import Synchronization
 

@@ -9,6 +9,7 @@ import PacketBuilder
 import Packets
 import Policy
 import Reports
+import Workflows
 import Testing
 
 /// Feeds every ended flow to a RuleDraft, with the audit's names, as `learn` does.

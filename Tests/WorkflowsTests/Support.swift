@@ -1,0 +1,1 @@
+../ReportsTests/Support.swift
