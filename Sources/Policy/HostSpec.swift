@@ -64,7 +64,7 @@ public enum HostSpec: Sendable, Hashable, CustomStringConvertible {
         if let builtin = BuiltinSet(rawValue: text.lowercased()) {
             return .success(Parsed(spec: .builtin(builtin)))
         }
-        if text.contains("/") {
+        if text.utf8.contains(UInt8(ascii: "/")) {
             let parts = text.split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count == 2, let address = IPAddress(parts[0]) else {
                 return .failure(HostSpecError("invalid CIDR block '\(raw)': '\(parts[0])' is not an IPv4 or IPv6 address"))
@@ -84,7 +84,7 @@ public enum HostSpec: Sendable, Hashable, CustomStringConvertible {
         if let address = IPAddress(text) {
             return .success(Parsed(spec: .address(address)))
         }
-        if text.contains("-") {
+        if text.utf8.contains(UInt8(ascii: "-")) {
             let parts = text.split(separator: "-", omittingEmptySubsequences: false)
             let low = parts.count == 2 ? IPAddress(parts[0]) : nil
             let high = parts.count == 2 ? IPAddress(parts[1]) : nil
@@ -103,7 +103,7 @@ public enum HostSpec: Sendable, Hashable, CustomStringConvertible {
             }
         }
         if looksLikeAddress(text) {
-            let kind = text.contains(":") ? "IPv6" : "IPv4"
+            let kind = text.utf8.contains(UInt8(ascii: ":")) ? "IPv6" : "IPv4"
             return .failure(HostSpecError("invalid \(kind) address '\(raw)'"))
         }
         switch parseName(text) {
@@ -116,7 +116,7 @@ public enum HostSpec: Sendable, Hashable, CustomStringConvertible {
     /// than a name.
     static func looksLikeAddress(_ text: String) -> Bool {
         // A colon never appears in a DNS name.
-        if text.contains(":") { return true }
+        if text.utf8.contains(UInt8(ascii: ":")) { return true }
         return !text.isEmpty && text.allSatisfy { ($0.isASCII && $0.isNumber) || $0 == "." }
     }
 
@@ -128,7 +128,7 @@ public enum HostSpec: Sendable, Hashable, CustomStringConvertible {
             wildcard = true
             text.removeFirst(2)
         }
-        if text.contains("*") {
+        if text.utf8.contains(UInt8(ascii: "*")) {
             return .failure(HostSpecError("a wildcard is allowed only as a leading '*.' label"))
         }
         guard !text.isEmpty else { return .failure(HostSpecError("empty name")) }

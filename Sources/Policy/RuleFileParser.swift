@@ -209,6 +209,6 @@ enum IPAddressText {
     /// Text that is an address, CIDR block or range rather than a DNS name.
     static func isAddressLike(_ text: String) -> Bool {
         if case .success(let parsed) = HostSpec.parse(text) { return !parsed.spec.isName }
-        return HostSpec.looksLikeAddress(text) || text.contains("/")
+        return HostSpec.looksLikeAddress(text) || text.utf8.contains(UInt8(ascii: "/"))
     }
 }
