@@ -8,7 +8,22 @@ import Policy
 /// Advisories, one per kind and flow group, bounded like the unexpected groups.
 struct AdvisoryBook {
     let capacity: Int
-    private(set) var entries: [String: Advisory] = [:]
+    private(set) var entries: [Key: Advisory] = [:]
+
+    /// What one advisory is about: its kind, the flow group's ends, protocol, port and VLAN (not
+    /// whether the flows got through, nor their tunnel), and what it says (`detail`).
+    struct Key: Hashable {
+        var kind: Advisory.Kind
+        var initiator: IPAddress
+        var responder: IPAddress
+        var protocolNumber: UInt8
+        var port: UInt16
+        var vlan: Int32
+        var detail: String
+
+        /// The text the advisories are listed in the order of (kind, then group, as text).
+        var order: String { "\(kind.rawValue)|\(initiator)|\(responder)|\(protocolNumber)|\(port)|\(vlan)|\(detail)" }
+    }
 
     init(capacity: Int) { self.capacity = capacity }
 
@@ -17,16 +32,19 @@ struct AdvisoryBook {
     /// say different things (another TLS version, another SNI).
     mutating func add(_ kind: Advisory.Kind, group: GroupKey, detail: String, message: @autoclosure () -> String, reference: String?,
                       evidence: @autoclosure () -> FlowEvidence) {
-        let key = "\(kind.rawValue)|\(group.initiator)|\(group.responder)|\(group.protocolNumber)|\(group.port)|\(group.vlan)|\(detail)"
-        if entries[key] != nil {
-            entries[key]!.flows += 1
+        let key = Key(kind: kind, initiator: group.initiator, responder: group.responder, protocolNumber: group.protocolNumber,
+                      port: group.port, vlan: group.vlan, detail: detail)
+        if let index = entries.index(forKey: key) {
+            entries.values[index].flows += 1
         } else if entries.count < capacity {  // a hostile capture cannot grow it forever
             entries[key] = Advisory(kind: kind, message: message(), reference: reference, flows: 1, example: evidence())
         }
     }
 
     /// The advisories in a stable order (kind, then group).
-    var sorted: [Advisory] { entries.sorted { $0.key < $1.key }.map(\.value) }
+    var sorted: [Advisory] {
+        entries.map { (order: $0.key.order, advisory: $0.value) }.sorted { $0.order < $1.order }.map(\.advisory)
+    }
 }
 
 /// Unexpected flows grouped by initiator, responder, protocol, service port, VLAN and whether
