@@ -26,6 +26,11 @@ final class LiveMetrics {
         }
     }
 
+    /// A metric's whole name (already with its unit, e.g. `flowaudit_packets_total`) and help text.
+    private static func descriptor(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
     /// Adds to a counter the growth of `value` since the last call for the same series.
     private func update(total name: String, _ value: Int64, labels: [(String, String)] = [], help: String) {
         let key = name + labels.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
@@ -33,8 +38,9 @@ final class LiveMetrics {
         if let existing = counters[key] {
             counter = existing
         } else {
-            counter = labels.isEmpty ? registry.makeCounter(name: name, help: help)
-                : registry.makeCounter(name: name, labels: labels, help: help)
+            let descriptor = Self.descriptor(name, help: help)
+            counter = labels.isEmpty ? registry.makeCounter(descriptor: descriptor)
+                : registry.makeCounter(descriptor: descriptor, labels: labels)
             counters[key] = counter
         }
         let delta = value - (last[key] ?? 0)
@@ -48,7 +54,8 @@ final class LiveMetrics {
         if let existing = gauges[key] {
             gauge = existing
         } else {
-            gauge = labels.isEmpty ? registry.makeGauge(name: name, help: help) : registry.makeGauge(name: name, labels: labels, help: help)
+            let descriptor = Self.descriptor(name, help: help)
+            gauge = labels.isEmpty ? registry.makeGauge(descriptor: descriptor) : registry.makeGauge(descriptor: descriptor, labels: labels)
             gauges[key] = gauge
         }
         gauge.set(to: value)
