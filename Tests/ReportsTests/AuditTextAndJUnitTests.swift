@@ -59,9 +59,10 @@ struct AuditTextTests {
         #expect(lines.contains("Advisories: 1"))
     }
 
-    @Test("a single refused attempt and a single advisory are named in the singular on a PASS")
-    func passSingular() throws {
-        let passing = """
+    /// The demo product with its license rule only, and a site binding the app server: the
+    /// sessions of the passing cases are all it sees, so the audit passes.
+    static func licenseOnlyWorkspace() throws -> Workspace {
+        let ruleFile = """
         system: demo
         title: Demo product
         source: Demo network requirements
@@ -78,7 +79,12 @@ struct AuditTextTests {
             required: true
             ref: "Ports, row 1"
         """
-        let workspace = try Workspace(ruleFile: passing, site: "site: test\nrules: [demo.yaml]\nroles:\n  app: [10.1.0.10]\n")
+        return try Workspace(ruleFile: ruleFile, site: "site: test\nrules: [demo.yaml]\nroles:\n  app: [10.1.0.10]\n")
+    }
+
+    @Test("a single refused attempt and a single advisory are named in the singular on a PASS")
+    func passSingular() throws {
+        let workspace = try Self.licenseOnlyWorkspace()
         let frames = TimedFrame.merge([Fixture.legacyLicenseSession(), Fixture.unansweredAttempt()])
         let report = try workspace.audit(frames)
         #expect(report.verdict == .pass)
@@ -89,24 +95,7 @@ struct AuditTextTests {
 
     @Test("two refused attempts and two advisories are counted in the plural, in the result line too")
     func passPlural() throws {
-        let passing = """
-        system: demo
-        title: Demo product
-        source: Demo network requirements
-        tls-minimum: "1.2"
-        roles:
-          app: { description: App server, monitored: true }
-          license: { description: License server, names: [license.vendor.example] }
-        rules:
-          - id: license
-            purpose: License check
-            from: app
-            to: license
-            services: [tcp/443]
-            required: true
-            ref: "Ports, row 1"
-        """
-        let workspace = try Workspace(ruleFile: passing, site: "site: test\nrules: [demo.yaml]\nroles:\n  app: [10.1.0.10]\n")
+        let workspace = try Self.licenseOnlyWorkspace()
         let talk = Fixture.talk, t0 = Fixture.t0, second = Fixture.second
         let frames = TimedFrame.merge([
             Fixture.legacyLicenseSession(), Fixture.unansweredAttempt(),
