@@ -49,6 +49,8 @@ let package = Package(
         .target(name: "Packets", dependencies: ["CZlib", "CZstd"], swiftSettings: strict),
         // The CPU's prefetch hint, for the flow table's batched lookups (C: Swift has no spelling).
         .target(name: "CPrefetch"),
+        // The CPUs a process may use (sched_getaffinity), for the default of --threads.
+        .target(name: "CAffinity"),
         // Flow key, flow table, connection state, initiator inference, idle eviction.
         .target(name: "Flows", dependencies: ["Packets", "CPrefetch"], swiftSettings: strict),
         // Rule files and site bindings, address and service sets, the compiled matcher.
@@ -101,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "flowaudit",
             dependencies: [
-                "Packets", "Flows", "Policy", "Audit", "Reports", "Delivery", "Workflows", "LiveCapture",
+                "Packets", "Flows", "Policy", "Audit", "Reports", "Delivery", "Workflows", "LiveCapture", "CAffinity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),

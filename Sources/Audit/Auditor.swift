@@ -61,6 +61,15 @@ public final class Auditor {
         meter.process(batch, bytes)
     }
 
+    /// Meters packets `range` of a batch decoded ahead for this audit's meter.
+    public func process(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>, decoded: inout DecodedBatch,
+                        range: Range<Int>) {
+        meter.process(batch, bytes, decoded: &decoded, range: range)
+    }
+
+    /// The seed of the meter's flow hash.
+    public var hashSeed: UInt64 { meter.hashSeed }
+
     /// Moves the clock of a live audit and ends idle flows.
     public func advanceClock(to time: Int64) { meter.advanceClock(to: time) }
 

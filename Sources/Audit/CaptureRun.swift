@@ -41,6 +41,9 @@ public enum CaptureRun {
         public var bufferSize = ByteSource.defaultBufferSize
         /// Packets handed to the flow table at a time (1: packet by packet).
         public var batchPackets = CaptureFileReader.batchLimit
+        /// Threads to use: 1 reads and meters on the calling thread; 2 or more read the inputs
+        /// on a thread of their own (``ReadAheadSource``) while the calling thread meters.
+        public var threads = 1
         public init() {}
     }
 
@@ -58,7 +61,13 @@ public enum CaptureRun {
                            filter: (any CapturePacketFilter)? = nil, progress: Progress? = nil) -> [InputReport] {
         var merge = Merge(paths: paths, reading: reading, filter: filter, progress: progress)
         var pipeline = CapturePipeline(batchPackets: reading.batchPackets)
-        pipeline.run(&merge, into: &meter, finish: finish)
+        if reading.threads > 1 {
+            var source = ReadAheadSource(merge, seed: meter.hashSeed)
+            pipeline.run(&source, into: &meter, finish: finish)
+            merge = source.finish()
+        } else {
+            pipeline.run(&merge, into: &meter, finish: finish)
+        }
         return merge.reports(counts: pipeline.inputs)
     }
 
@@ -92,8 +101,9 @@ private struct MergeInput {
 }
 
 /// The inputs of a run as one ``PacketSource``: each step hands out the packets of the input
-/// whose next packet is earliest, up to the first one another input holds back.
-private struct Merge: PacketSource {
+/// whose next packet is earliest, up to the first one another input holds back. A class, so that
+/// a ``ReadAheadSource`` can run it on its reader thread.
+private final class Merge: PacketSource {
     typealias Body = (borrowing [CapturedPacket], Span<UInt8>) -> Void
     var inputs: [MergeInput]
     let reading: CaptureRun.Reading
@@ -168,7 +178,7 @@ private struct Merge: PacketSource {
     /// One step of the merge: the packets of the input whose next packet is earliest, up to the
     /// first one another input holds back (straight out of its reader's buffer when they were
     /// not read ahead). A step may hand out nothing (a shadow input found to differ).
-    mutating func nextBatch(_ body: Body) -> Bool {
+    func nextBatch(_ body: Body) -> Bool {
         while filter?.failure == nil {
             // The input whose next packet is earliest (the first named, on a tie).
             var chosen: Int?
@@ -214,7 +224,7 @@ private struct Merge: PacketSource {
 
     /// Reads input `index`'s next batches until it has packets waiting or ends. With `direct`,
     /// packets no other input holds back are handed to `body` at once, out of the reader's buffer.
-    mutating func fill(_ index: Int, direct: Bool, _ body: Body) {
+    func fill(_ index: Int, direct: Bool, _ body: Body) {
         guard let reader = inputs[index].reader else { return }
         inputs[index].store.removeAll()
         inputs[index].head = 0
@@ -252,7 +262,7 @@ private struct Merge: PacketSource {
 
     /// Hands `range` of a reader's batch to `body` (filtering it first when there is a filter):
     /// the reader's own batch when it is all of it, else a copy of the records (not the bytes).
-    mutating func handOut(_ index: Int, _ batch: borrowing [CapturedPacket], _ range: Range<Int>, _ bytes: Span<UInt8>,
+    func handOut(_ index: Int, _ batch: borrowing [CapturedPacket], _ range: Range<Int>, _ bytes: Span<UInt8>,
                           _ body: Body) {
         if filter == nil && range == 0..<batch.count {
             metered[index] += batch.count
@@ -275,7 +285,7 @@ private struct Merge: PacketSource {
     }
 
     /// Hands the stored packets `range` of input `index` to `body`.
-    mutating func handOutStored(_ index: Int, _ range: Range<Int>, _ body: Body) {
+    func handOutStored(_ index: Int, _ range: Range<Int>, _ body: Body) {
         var selected = scratch
         scratch = []
         selected.removeAll(keepingCapacity: true)
@@ -289,7 +299,7 @@ private struct Merge: PacketSource {
     /// Checks the stored packets `start..<end` of input `index` against each input that shadows
     /// it, consuming the shadows' identical packets.
     /// - Returns: how many of them every shadow matched (a shadow that differs stops shadowing).
-    mutating func checkShadows(of index: Int, from start: Int, to end: Int) -> Int {
+    func checkShadows(of index: Int, from start: Int, to end: Int) -> Int {
         var matched = end - start
         for shadow in inputs.indices where inputs[shadow].shadowOf == index {
             var position = start
@@ -320,7 +330,7 @@ private struct Merge: PacketSource {
 
     /// Ends the shadowing of input `index`, whose other input has no more packets: a shadow with
     /// none left was a copy (whole or prefix); one with more joins the merge with the rest.
-    mutating func releaseShadow(_ index: Int) {
+    func releaseShadow(_ index: Int) {
         guard let other = inputs[index].shadowOf else { return }
         inputs[index].shadowOf = nil
         if !inputs[index].pending && !inputs[index].exhausted { fill(index, direct: false) { _, _ in } }

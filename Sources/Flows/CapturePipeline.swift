@@ -5,6 +5,12 @@ import Packets
 public protocol PacketMetering {
     /// Meters one batch (``FlowMeter/process(_:_:)``).
     mutating func process(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>)
+    /// Meters packets `range` of a batch decoded ahead for this meter
+    /// (``FlowMeter/process(_:_:decoded:range:)``).
+    mutating func process(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>, decoded: inout DecodedBatch,
+                          range: Range<Int>)
+    /// The seed of the meter's flow hash, for decoding ahead (``FlowMeter/hashSeed``).
+    var hashSeed: UInt64 { get }
     /// Moves the capture clock and ends flows idle past it (``FlowMeter/advanceClock(to:)``).
     mutating func advanceClock(to time: Int64)
     /// Ends every open flow (``FlowMeter/finish()``).
@@ -14,6 +20,16 @@ public protocol PacketMetering {
 }
 
 extension FlowMeter: PacketMetering {}
+
+/// A ``PacketSource`` that can hand out its batches decoded ahead for a meter (``ReadAheadSource``
+/// decodes them on its reader thread).
+public protocol DecodingPacketSource: PacketSource {
+    /// As ``PacketSource/nextBatch(_:)``, each batch with its packets decoded with the hash seed
+    /// `seed` (the meter's ``FlowMeter/hashSeed``).
+    mutating func nextBatch(decodedFor seed: UInt64,
+                            _ body: (borrowing [CapturedPacket], Span<UInt8>, inout DecodedBatch) -> Void)
+        throws(CaptureFileError) -> Bool
+}
 
 /// The one capture pipeline: a ``PacketSource`` (a capture file, files merged by timestamp, a live
 /// interface's backlog, or anything that hands out batches) feeds a flow meter, whose
@@ -68,15 +84,53 @@ public struct CapturePipeline {
         _ source: inout Source, into meter: inout Meter, finish: Bool = true,
         afterStep: (inout Source, inout Meter) -> Void = { _, _ in }
     ) {
+        runSteps(&source, into: &meter, finish: finish, afterStep: afterStep) { (source, meter, pipeline) throws(CaptureFileError) -> (more: Bool, packets: Int) in
+            var packets = 0
+            let more = try source.nextBatch { batch, bytes in
+                packets &+= batch.count
+                pipeline.meterBatch(batch, bytes, into: &meter)
+            }
+            return (more, packets)
+        }
+    }
+
+    /// As ``run(_:into:finish:afterStep:)``, for a source that decodes its packets ahead (on
+    /// another thread): the meter takes them decoded.
+    @inlinable
+    public mutating func run<Source: DecodingPacketSource, Meter: PacketMetering>(
+        _ source: inout Source, into meter: inout Meter, finish: Bool = true,
+        afterStep: (inout Source, inout Meter) -> Void = { _, _ in }
+    ) {
+        runSteps(&source, into: &meter, finish: finish, afterStep: afterStep) { (source, meter, pipeline) throws(CaptureFileError) -> (more: Bool, packets: Int) in
+            var packets = 0
+            let batchPackets = pipeline.batchPackets
+            let more = try source.nextBatch(decodedFor: meter.hashSeed) { batch, bytes, decoded in
+                packets &+= batch.count
+                var start = 0
+                while start < batch.count {
+                    let end = batchPackets >= batch.count - start ? batch.count : start + batchPackets
+                    meter.process(batch, bytes, decoded: &decoded, range: start..<end)
+                    start = end
+                }
+            }
+            return (more, packets)
+        }
+    }
+
+    /// The loop of both `run`s: `step` takes one step of the source into the meter and returns
+    /// whether the source goes on and how many packets it handed out.
+    @inlinable
+    mutating func runSteps<Source: PacketSource, Meter: PacketMetering>(
+        _ source: inout Source, into meter: inout Meter, finish: Bool,
+        afterStep: (inout Source, inout Meter) -> Void,
+        step: (inout Source, inout Meter, inout CapturePipeline) throws(CaptureFileError) -> (more: Bool, packets: Int)
+    ) {
         while true {
             let before = meter.statistics
             var packets = 0
             var more = false
             do {
-                more = try source.nextBatch { batch, bytes in
-                    packets &+= batch.count
-                    meterBatch(batch, bytes, into: &meter)
-                }
+                (more, packets) = try step(&source, &meter, &self)
             } catch {
                 sourceError = error
             }

@@ -97,11 +97,16 @@ public struct FlowMeter {
     /// (in cache by then) names its record, which is prefetched, and packet i is metered with
     /// both at hand (``LookAhead/distance``). Each packet is still decoded once and metered in order.
     public mutating func process(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>) {
-        let count = batch.count
-        for j in 0..<min(LookAhead.distance, count) {
+        process(batch, bytes, range: 0..<batch.count)
+    }
+
+    /// Meters packets `range` of a batch (``process(_:_:)``).
+    public mutating func process(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>, range: Range<Int>) {
+        let count = range.upperBound
+        for j in range.lowerBound..<min(range.lowerBound &+ LookAhead.distance, count) {
             lookAhead(j, batch[j], bytes.extracting(batch[j].dataRange))
         }
-        for i in 0..<count {
+        for i in range {
             let j = i &+ LookAhead.distance
             if j < count { lookAhead(j, batch[j], bytes.extracting(batch[j].dataRange)) }
             let k = i &+ LookAhead.distance / 2
@@ -120,27 +125,62 @@ public struct FlowMeter {
     /// flow by its own header, computes its key and prefetches its slot.
     mutating func lookAhead(_ j: Int, _ record: CapturedPacket, _ frame: Span<UInt8>) {
         let entry = j & LookAhead.mask
-        let status = PacketDecoder.decode(frame, linkType: record.linkType, wireLength: record.originalLength,
-                                          into: &ahead.packets[entry])
-        guard status == .ok, !ahead.packets[entry].isFragment, ahead.packets[entry].icmpKind != .error else {
-            ahead.entries[entry] = LookAhead.Entry(status: status)
-            return
-        }
-        let (key, sourceIsLower) = Self.flowKey(ahead.packets[entry], sourcePort: ahead.packets[entry].sourcePort,
-                                                destinationPort: ahead.packets[entry].destinationPort)
-        let hash = key.hash(seed: seed)
-        ahead.entries[entry] = LookAhead.Entry(status: status, hasKey: true, sourceIsLower: sourceIsLower, key: key, hash: hash)
-        lookup.prefetchSlot(hash)
+        let look = LookAhead.decode(record, frame, seed: seed, into: &ahead.packets[entry])
+        ahead.entries[entry] = look
+        if look.hasKey { lookup.prefetchSlot(look.hash) }
     }
 
     /// Pipeline stage 2 for packet `k`: its slot is in cache by now; when it names a flow with the
     /// packet's tag, the flow's record is prefetched (the table may change before the packet is
     /// metered: this is a hint, the lookup itself is exact).
     mutating func prefetchRecord(_ k: Int) {
-        let look = ahead.entries[k & LookAhead.mask]
+        prefetchRecord(of: ahead.entries[k & LookAhead.mask])
+    }
+
+    @inline(__always)
+    mutating func prefetchRecord(of look: LookAhead.Entry) {
         guard look.hasKey, let likely = lookup.likelyIndex(look.hash) else { return }
         flows.prefetch(likely)
     }
+
+    /// Meters packets `range` of a batch whose packets were decoded ahead (``DecodedBatch``, on
+    /// a reader thread: see ``ReadAheadSource``), with this meter's hash seed. The same pipeline
+    /// as ``process(_:_:)`` without its decode stage: slots are prefetched `distance` packets
+    /// ahead and records half as far, and each packet is metered in order from its decoded
+    /// headers, so every result is the same.
+    public mutating func process(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>, decoded: inout DecodedBatch,
+                                 range: Range<Int>) {
+        guard decoded.isDecoded else {
+            // Handed on undecoded: the meter's own pipeline decodes it.
+            process(batch, bytes, range: range)
+            return
+        }
+        precondition(decoded.seed == seed && decoded.count == batch.count && range.upperBound <= batch.count,
+                     "a batch decoded for another meter or batch")
+        // The batch's decoded packets stand in for the look-ahead ring while they are metered
+        // (``decoded`` reads `ahead.packets[current]`): swapped in and out, not copied.
+        swap(&ahead.packets, &decoded.packets)
+        defer { swap(&ahead.packets, &decoded.packets) }
+        for j in range.lowerBound..<min(range.lowerBound &+ LookAhead.distance, range.upperBound)
+            where decoded.entries[j].hasKey {
+            lookup.prefetchSlot(decoded.entries[j].hash)
+        }
+        for i in range {
+            let j = i &+ LookAhead.distance
+            if j < range.upperBound && decoded.entries[j].hasKey { lookup.prefetchSlot(decoded.entries[j].hash) }
+            let k = i &+ LookAhead.distance / 2
+            if k < range.upperBound { prefetchRecord(of: decoded.entries[k]) }
+            current = i
+            let look = decoded.entries[i]
+            precomputed = look.hasKey ? (look.key, look.sourceIsLower, look.hash) : nil
+            statistics.packets &+= 1
+            meter(batch[i], bytes.extracting(batch[i].dataRange), status: look.status)
+            precomputed = nil
+        }
+    }
+
+    /// The seed of this meter's flow hash (a ``DecodedBatch`` for it is decoded with it).
+    public var hashSeed: UInt64 { seed }
 
     /// The flow key of a decoded packet, with the ports given (a later fragment's come from its
     /// first fragment).
@@ -464,7 +504,7 @@ struct LookAhead {
     static let mask = size - 1
 
     /// What the look-ahead learnt of a packet besides its decoded headers.
-    struct Entry {
+    struct Entry: Sendable {
         var status: DecodeStatus
         /// False for packets that look up no flow by their own header (fragments, ICMP errors,
         /// packets that did not decode).
@@ -477,4 +517,51 @@ struct LookAhead {
 
     var packets = [DecodedPacket](repeating: DecodedPacket(), count: size)
     var entries = [Entry](repeating: Entry(status: .ok), count: size)
+
+    /// Decodes one packet into `packet` and, when it will look up a flow by its own header (not a
+    /// fragment, not an ICMP error, decoded), computes its key, orientation and hash with `seed`.
+    @inline(__always)
+    static func decode(_ record: CapturedPacket, _ frame: Span<UInt8>, seed: UInt64, into packet: inout DecodedPacket) -> Entry {
+        let status = PacketDecoder.decode(frame, linkType: record.linkType, wireLength: record.originalLength, into: &packet)
+        guard status == .ok, !packet.isFragment, packet.icmpKind != .error else { return Entry(status: status) }
+        let (key, sourceIsLower) = FlowMeter.flowKey(packet, sourcePort: packet.sourcePort, destinationPort: packet.destinationPort)
+        return Entry(status: status, hasKey: true, sourceIsLower: sourceIsLower, key: key, hash: key.hash(seed: seed))
+    }
+}
+
+/// The packets of one batch decoded ahead of the meter, on another thread (``ReadAheadSource``):
+/// each packet's headers, decode status and, for packets that look up a flow by their own
+/// header, its key, orientation and hash under one meter's seed. Arrays are reused batch after
+/// batch.
+public struct DecodedBatch: Sendable {
+    /// The hash seed the keys were hashed with (``FlowMeter/hashSeed``).
+    public let seed: UInt64
+    /// Packets decoded (the batch's count); the arrays may hold more from an earlier batch.
+    public private(set) var count = 0
+    /// False when the batch was handed on without being decoded (``clear()``): the meter then
+    /// decodes it itself (``FlowMeter/process(_:_:)``).
+    public private(set) var isDecoded = false
+    var packets: [DecodedPacket] = []
+    var entries: [LookAhead.Entry] = []
+
+    public init(seed: UInt64) { self.seed = seed }
+
+    /// Decodes every packet of `batch`, whose bytes are in `bytes`.
+    public mutating func decode(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>) {
+        count = batch.count
+        isDecoded = true
+        while packets.count < count {
+            packets.append(DecodedPacket())
+            entries.append(LookAhead.Entry(status: .ok))
+        }
+        for i in 0..<count {
+            entries[i] = LookAhead.decode(batch[i], bytes.extracting(batch[i].dataRange), seed: seed, into: &packets[i])
+        }
+    }
+
+    /// Marks the batch as not decoded (its arrays are kept for the next one).
+    public mutating func clear() {
+        count = 0
+        isDecoded = false
+    }
 }

@@ -251,10 +251,22 @@ struct FlowsCommandTests {
         for index in 8..<16 { record[index] = index % 4 == 3 ? 0x7F : 0xFF }  // captured and original length 0x7fffffff
         bytes += record
         let path = try Self.write(bytes, "corrupt.pcap", in: folder)
-        let result = try CLI.run("flowaudit", ["flows", path, "--format", "json"])
-        #expect(result.status == 2)
-        #expect(result.stderr.contains("error: \(path): byte \(offset): "), "stderr: \(result.stderr)")
-        #expect(Set(try Self.rows(result)) == Set(conversations.map(\.row)))
+        // Read on the metering thread or on a thread of its own: the same error after the same flows.
+        for threads in ["1", "2"] {
+            let result = try CLI.run("flowaudit", ["flows", path, "--format", "json", "--threads", threads])
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("error: \(path): byte \(offset): "), "--threads \(threads): \(result.stderr)")
+            #expect(Set(try Self.rows(result)) == Set(conversations.map(\.row)))
+        }
+    }
+
+    @Test("--threads below 1: exit 2, the option named")
+    func threadsBelowOne() throws {
+        for command in [["flows"], ["audit", "--site", "Captures/arksspr/site.yaml"]] {
+            let result = try CLI.run("flowaudit", command + ["Captures/arksspr/capture.pcapng", "--threads", "0"])
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("--threads must be at least 1"), "stderr: \(result.stderr)")
+        }
     }
 
     @Test("a pcapng interface with a link type flowaudit does not decode: counted by interface, the others audited, exit 0")

@@ -132,6 +132,25 @@ struct ScenarioAuditTests {
         #expect(summary["out_of_scope_flows"] as? Int == expected.outOfScopeFlows)
     }
 
+    @Test("one thread and two give the same reports, the command line aside", arguments: systems)
+    func threadsGiveTheSameReport(system: String) throws {
+        let expected = try Expected(system: system)
+        let folder = "Captures/\(system)"
+        let base = ["audit", "\(folder)/\(expected.capture)", "--site", "\(folder)/site.yaml"]
+        for format in ["text", "json", "csv"] {
+            var reports: [String] = []
+            for threads in ["1", "2"] {
+                let result = try CLI.run("flowaudit", base + ["--format", format, "--threads", threads])
+                #expect(Int(result.status) == expected.exitStatus, "--threads \(threads): \(result.stderr)")
+                // The command line is the one field that names the option.
+                reports.append(result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+                    .filter { !$0.contains("--threads") }.joined(separator: "\n"))
+            }
+            #expect(reports[0] == reports[1], "\(format) reports differ between --threads 1 and 2")
+            #expect(reports[0].count > 200)
+        }
+    }
+
     @Test("the text report exits with the same status", arguments: systems)
     func textReportExitStatus(system: String) throws {
         let expected = try Expected(system: system)

@@ -579,7 +579,9 @@ struct VerdictTrustTests {
         #expect(referenceJSON["flow_count"] as? Int == expectedFlows, "the timeouts split the syslog and SSH flows once each")
 
         for knobs in [["--batch-packets", "1"], ["--read-buffer", "4096"], ["--read-buffer", "4096", "--batch-packets", "1"],
-                      ["--batch-packets", "7"], ["--read-buffer", "5000", "--batch-packets", "513"]] {
+                      ["--batch-packets", "7"], ["--read-buffer", "5000", "--batch-packets", "513"],
+                      ["--threads", "1"], ["--threads", "2"], ["--threads", "2", "--read-buffer", "4096", "--batch-packets", "3"],
+                      ["--threads", "1", "--read-buffer", "4096"]] {
             let run = try CLI.run("flowaudit", ["flows", capture, "--format", "json"] + knobs)
             #expect(run.status == 0, "\(knobs): \(run.stderr)")
             // Compared as a Bool: a failing comparison of two large Data values makes the test
@@ -590,7 +592,7 @@ struct VerdictTrustTests {
 
         // From a pipe: the same flows (the input's name differs, so the flows are compared).
         let flowaudit = try CLI.executable("flowaudit")
-        for knobs in ["", "--read-buffer 4096", "--batch-packets 1"] {
+        for knobs in ["", "--read-buffer 4096", "--batch-packets 1", "--threads 1", "--threads 2 --read-buffer 4096"] {
             let piped = try shell("cat '\(capture)' | '\(flowaudit)' flows --format json \(knobs) -")
             #expect(piped.status == 0, "pipe \(knobs): \(piped.stderr)")
             guard piped.status == 0 else { continue }

@@ -4,8 +4,8 @@ import Testing
 @testable import Flows
 
 /// A source scripted in memory: batches (of any input), idle steps that only move the clock, and
-/// a failure, in the order given.
-struct ScriptedSource: PacketSource {
+/// a failure, in the order given. A class, as a ``ReadAheadSource`` takes its source.
+final class ScriptedSource: PacketSource {
     enum Step {
         case batch([CapturedPacket], [UInt8], input: Int)
         /// No packet; the capture clock is this time.
@@ -17,10 +17,12 @@ struct ScriptedSource: PacketSource {
     var position = 0
     var currentInput = 0
     var clock: Int64?
+    /// Batches handed out so far.
+    var batchesHandedOut = 0
 
     init(_ steps: [Step]) { self.steps = steps }
 
-    mutating func nextBatch(_ body: (borrowing [CapturedPacket], Span<UInt8>) -> Void) throws(CaptureFileError) -> Bool {
+    func nextBatch(_ body: (borrowing [CapturedPacket], Span<UInt8>) -> Void) throws(CaptureFileError) -> Bool {
         guard position < steps.count else { return false }
         let step = steps[position]
         position += 1
@@ -28,6 +30,7 @@ struct ScriptedSource: PacketSource {
         case .batch(let packets, let bytes, let input):
             currentInput = input
             clock = nil
+            batchesHandedOut += 1
             body(packets, bytes.span)
         case .idle(let time):
             clock = time

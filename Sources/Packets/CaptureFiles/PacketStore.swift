@@ -37,6 +37,31 @@ package struct PacketStore {
         packets.append(copy)
     }
 
+    /// Appends every packet of `batch`, copying the bytes they point into out of `data` as one
+    /// block (from the first packet's byte to the last one's end), so that the copy is one
+    /// `memcpy` per batch, not one per packet.
+    package mutating func append(batch: borrowing [CapturedPacket], from data: Span<UInt8>) {
+        guard !batch.isEmpty else { return }
+        var low = Int.max, high = 0
+        for i in batch.indices {
+            low = min(low, batch[i].dataOffset)
+            high = max(high, batch[i].dataOffset + batch[i].capturedLength)
+        }
+        // The span's bounds are checked here: a record outside it traps rather than reads past it.
+        precondition(low >= 0 && high <= data.count, "batch records outside their byte span")
+        let shift = bytes.count - low
+        unsafe data.withUnsafeBufferPointer { buffer in
+            // SAFETY: `low..<high` lies inside the span (checked above); `buffer` is valid in the closure.
+            unsafe bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[low..<high]))
+        }
+        packets.reserveCapacity(packets.count + batch.count)
+        for i in batch.indices {
+            var copy = batch[i]
+            copy.dataOffset += shift
+            packets.append(copy)
+        }
+    }
+
     /// Lends the stored bytes to `body`.
     package func withBytes<Result>(_ body: (Span<UInt8>) -> Result) -> Result {
         body(bytes.span)

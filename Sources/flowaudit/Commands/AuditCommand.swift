@@ -157,6 +157,7 @@ struct AuditCommand: ParsableCommand {
 
     @OptionGroup var options: AuditOptions
     @OptionGroup var timeouts: TimeoutOptions
+    @OptionGroup var threadOptions: ThreadOptions
     @OptionGroup var progressOptions: ProgressOptions
 
     @Option(help: ArgumentHelp(
@@ -193,7 +194,7 @@ struct AuditCommand: ParsableCommand {
         // The evidence manifest's digests are computed on the other core while the audit runs.
         let digests = BackgroundDigests(paths: digest == .sha256 ? captures : [])
         let progress = progressOptions.line(for: captures)
-        let inputs = auditor.run(paths: captures, reading: timeouts.reading, filter: filter, progress: progress?.hook)
+        let inputs = auditor.run(paths: captures, reading: timeouts.reading(threadOptions), filter: filter, progress: progress?.hook)
         progress?.finish()
         var inputError = false
         if let failure = filter?.failure {
@@ -229,7 +230,7 @@ struct AuditCommand: ParsableCommand {
         if let extract, !inputError {
             let findings = ExtractableFinding.all(in: report, blockedOnly: true)
             let written = try Extraction.extract(findings, paths: captures, outputs: findings.map { extract + "/" + $0.fileName },
-                                                 policy: policy, timeouts: timeouts)
+                                                 policy: policy, timeouts: timeouts, threadOptions: threadOptions)
             for (index, finding) in findings.enumerated() {
                 printStatus("extract: \(written.files[index].path): \(written.files[index].packets) packets of \(finding.id) (\(finding.title)); filter: \(written.filters[index])")
             }

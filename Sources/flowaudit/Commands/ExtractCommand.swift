@@ -38,6 +38,7 @@ struct ExtractCommand: ParsableCommand {
     var write: String
 
     @OptionGroup var timeouts: TimeoutOptions
+    @OptionGroup var threadOptions: ThreadOptions
 
     func validate() throws {
         if capture.paths.contains("-") {
@@ -47,7 +48,7 @@ struct ExtractCommand: ParsableCommand {
 
     func run() throws {
         let policy = try Extraction.loadPolicy(site: site, rules: rules)
-        let report = try Extraction.audit(paths: capture.paths, policy: policy, timeouts: timeouts)
+        let report = try Extraction.audit(paths: capture.paths, policy: policy, timeouts: timeouts, threadOptions: threadOptions)
         let findings = ExtractableFinding.all(in: report, blockedOnly: false)
         guard let target = findings.first(where: { $0.id == finding }) else {
             let known = findings.map { "\($0.id) (\($0.kind.rawValue): \($0.title))" }
@@ -55,7 +56,7 @@ struct ExtractCommand: ParsableCommand {
                 + (known.isEmpty ? ": it has no unexpected traffic and no refused attempts" : "; its findings with packets: \n  " + known.joined(separator: "\n  ")))
             throw ExitCode(ExitStatus.usageOrIO)
         }
-        let written = try Extraction.extract([target], paths: capture.paths, outputs: [write], policy: policy, timeouts: timeouts)
+        let written = try Extraction.extract([target], paths: capture.paths, outputs: [write], policy: policy, timeouts: timeouts, threadOptions: threadOptions)
         print("\(target.id): \(target.title)")
         print("wrote \(written.files[0].packets) packets of \(written.flows[0]) flow\(written.flows[0] == 1 ? "" : "s") to \(write)")
         print("filter: \(written.filters[0])")
@@ -74,9 +75,9 @@ enum Extraction {
         return CompiledPolicy(loaded.policy)
     }
 
-    static func audit(paths: [String], policy: CompiledPolicy, timeouts: TimeoutOptions) throws -> AuditReport {
+    static func audit(paths: [String], policy: CompiledPolicy, timeouts: TimeoutOptions, threadOptions: ThreadOptions) throws -> AuditReport {
         let auditor = Auditor(policy: policy, configuration: timeouts.auditConfiguration)
-        let inputs = auditor.run(paths: paths, reading: timeouts.reading)
+        let inputs = auditor.run(paths: paths, reading: timeouts.reading(threadOptions))
         var failed = false
         for input in inputs {
             if let error = input.error ?? input.summary.error {
@@ -92,15 +93,15 @@ enum Extraction {
     /// Writes each finding's packets to its output; returns what each file holds, each
     /// finding's flow count and its capture filter.
     static func extract(_ findings: [ExtractableFinding], paths: [String], outputs: [String], policy: CompiledPolicy,
-                        timeouts: TimeoutOptions) throws -> (files: [PacketExtraction.Written], flows: [Int], filters: [String]) {
+                        timeouts: TimeoutOptions, threadOptions: ThreadOptions) throws -> (files: [PacketExtraction.Written], flows: [Int], filters: [String]) {
         let extraction = PacketExtraction(paths: paths, meter: timeouts.auditConfiguration.meter, policy: policy,
-                                          reading: timeouts.reading, targets: findings.count) { flow in
+                                          reading: timeouts.reading(threadOptions), targets: findings.count) { flow in
             var indices: [Int] = []
             for index in findings.indices where findings[index].matches(flow) { indices.append(index) }
             return indices
         }
         do {
-            let files = try extraction.write(paths: paths, to: outputs, reading: timeouts.reading)
+            let files = try extraction.write(paths: paths, to: outputs, reading: timeouts.reading(threadOptions))
             let filters = findings.indices.map { findings[$0].filter ?? PacketExtraction.filter(extraction.keys[$0]) }
             return (files, extraction.flows, filters)
         } catch {

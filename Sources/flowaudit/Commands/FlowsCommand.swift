@@ -1,5 +1,6 @@
 import ArgumentParser
 import Audit
+import CAffinity
 import Flows
 import LiveCapture
 import Packets
@@ -36,6 +37,7 @@ struct FlowsCommand: ParsableCommand {
     var noColour = false
 
     @OptionGroup var timeouts: TimeoutOptions
+    @OptionGroup var threadOptions: ThreadOptions
     @OptionGroup var progressOptions: ProgressOptions
 
     func run() throws {
@@ -52,7 +54,7 @@ struct FlowsCommand: ParsableCommand {
         configuration.inspectedPacketsPerFlow = FlowInspector.inspectedPacketsPerFlow
         var meter = FlowMeter(configuration: configuration, observer: rows)
         let progress = progressOptions.line(for: captures)
-        let inputs = CaptureRun.run(paths: captures, meter: &meter, reading: timeouts.reading, filter: filter, progress: progress?.hook)
+        let inputs = CaptureRun.run(paths: captures, meter: &meter, reading: timeouts.reading(threadOptions), filter: filter, progress: progress?.hook)
         progress?.finish()
         writer.end(inputs: inputs, statistics: meter.statistics)
         var failed = false
@@ -102,11 +104,13 @@ struct TimeoutOptions: ParsableArguments {
         guard batchPackets >= 1 else { throw ValidationError("--batch-packets must be at least 1.") }
     }
 
-    /// How inputs are read (the hidden knobs that tests vary to show results do not depend on them).
-    var reading: CaptureRun.Reading {
+    /// How inputs are read (the hidden knobs that tests vary to show results do not depend on
+    /// them), on the threads `threads` asks for.
+    func reading(_ threads: ThreadOptions) -> CaptureRun.Reading {
         var reading = CaptureRun.Reading()
         reading.bufferSize = readBuffer
         reading.batchPackets = batchPackets
+        reading.threads = threads.count
         return reading
     }
 
@@ -125,6 +129,28 @@ struct TimeoutOptions: ParsableArguments {
         audit.meter.otherIdleTimeout = configuration.otherIdleTimeout
         audit.meter.maximumFlows = configuration.maximumFlows
         return audit
+    }
+}
+
+/// How many threads the commands that read capture files use (a live capture always reads on a
+/// thread of its own).
+struct ThreadOptions: ParsableArguments {
+    /// Most threads used: the reader and the meter.
+    static let maximum = 2
+
+    @Option(name: .customLong("threads"), help: ArgumentHelp(
+        "Threads: 1 reads and meters on one; 2 reads and decodes the captures on a second while the first meters (default: 2 when the process may use two cores or more, else 1).",
+        discussion: "Results are the same whatever the number; more than 2 uses 2.", valueName: "n"))
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
+    }
+
+    /// The threads to use: as asked, else the cores this process may run on (its CPU affinity,
+    /// as `taskset` sets it), at most ``maximum``.
+    var count: Int {
+        min(Self.maximum, threads ?? max(1, Int(flowaudit_available_cores())))
     }
 }
 

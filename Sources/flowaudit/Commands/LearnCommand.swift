@@ -39,6 +39,7 @@ struct LearnCommand: ParsableCommand {
     var output: String = "-"
 
     @OptionGroup var timeouts: TimeoutOptions
+    @OptionGroup var threadOptions: ThreadOptions
 
     func validate() throws {
         guard !system.isEmpty, system.allSatisfy({ ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "-" }) else {
@@ -53,7 +54,7 @@ struct LearnCommand: ParsableCommand {
         let policy = try Extraction.loadPolicy(site: site, rules: rules)
         // First pass: the audit, for the names DNS answers, TLS and HTTP give addresses.
         let auditor = Auditor(policy: policy, configuration: timeouts.auditConfiguration)
-        let inputs = auditor.run(paths: capture.paths, reading: timeouts.reading)
+        let inputs = auditor.run(paths: capture.paths, reading: timeouts.reading(threadOptions))
         for input in inputs {
             if let error = input.error ?? input.summary.error {
                 printError("\(error)")
@@ -64,7 +65,7 @@ struct LearnCommand: ParsableCommand {
         // Second pass: the flows, oriented as the audit orients them.
         let drafter = Drafter(policy: policy, names: names)
         var meter = FlowMeter(configuration: timeouts.auditConfiguration.meter, observer: drafter)
-        _ = CaptureRun.run(paths: capture.paths, meter: &meter, reading: timeouts.reading)
+        _ = CaptureRun.run(paths: capture.paths, meter: &meter, reading: timeouts.reading(threadOptions))
         let draft = drafter.draft
         let out: ReportOutput
         do { out = try ReportOutput(replacing: output) } catch {

@@ -1,0 +1,242 @@
+import Dispatch
+import Packets
+import Synchronization
+
+/// Runs a ``PacketSource`` on a thread of its own, a few batches ahead of the pipeline that
+/// meters them: the reading stage of `--threads 2`.
+///
+/// The reader thread does what the source does per batch (the `read()` system calls and the
+/// kernel's copy, the record parser, the `--filter` expression, the merge of several inputs) and
+/// copies each batch's records and bytes into one of ``slots`` reused buffers; the pipeline's
+/// thread takes the buffers in order, meters them and hands them back. The batches, their order
+/// and the input each came from are the source's own, so every result is the same as reading on
+/// the pipeline's thread: this stage only moves work to another core. When the pipeline falls
+/// behind, the reader waits for a buffer (a file is never dropped from); memory is bounded by
+/// the slots.
+///
+/// The source belongs to the reader thread from ``init(_:slots:)`` until ``finish()`` returns it.
+/// It must be a class (`AnyObject`): the thread reads which input a batch came from while the
+/// source is handing it out.
+/// One batch as a ``ReadAheadSource``'s reader copied it.
+struct ReadAheadSlot: Sendable {
+    var store = PacketStore()
+    var decoded: DecodedBatch
+    var input = 0
+    var clock: Int64?
+}
+
+/// What a ``ReadAheadSource``'s two threads share: filled slots in order, free slots, and how the source ended.
+final class ReadAheadChannel: Sendable {
+    struct State: Sendable {
+        var filled: [ReadAheadSlot] = []
+        var head = 0
+        var free: [ReadAheadSlot] = []
+        /// The source ended (false returned or an error thrown): no slot comes after the filled ones.
+        var ended = false
+        var error: CaptureFileError?
+        /// The consumer went away: the reader stops at its next batch.
+        var stop = false
+    }
+    let state = Mutex(State())
+    /// Counts filled slots, and the end once.
+    let filledSignal = DispatchSemaphore(value: 0)
+    /// Counts free slots.
+    let freeSignal: DispatchSemaphore
+    /// Signalled once when the reader thread has let go of the source.
+    let readerDone = DispatchSemaphore(value: 0)
+
+    init(slots: Int, seed: UInt64) {
+        // Made at zero and signalled up: libdispatch traps when a semaphore is released below
+        // the value it was made with, which a reader stopped with slots in hand would leave.
+        freeSignal = DispatchSemaphore(value: 0)
+        for _ in 0..<slots { freeSignal.signal() }
+        state.withLock { $0.free = Array(repeating: ReadAheadSlot(decoded: DecodedBatch(seed: seed)), count: slots) }
+    }
+}
+
+/// The reader thread's work, without the source's type (so the thread's closure captures no
+/// generic metatype).
+protocol ReadAheadReader: Sendable {
+    func read(into channel: ReadAheadChannel)
+}
+
+public final class ReadAheadSource<Inner: PacketSource & AnyObject>: DecodingPacketSource {
+    /// The source while the reader thread has it: handed over by `init`, given back by `finish`.
+    private final class Holder: ReadAheadReader, @unchecked Sendable {
+        // Only one thread uses `source` at a time: the reader thread from its start until it
+        // signals `readerDone`, the owner of the ReadAheadSource after waiting for that signal.
+        let source: Inner
+        init(_ source: Inner) { self.source = source }
+
+        /// The reader thread: each batch of the source into a free slot, in order, then the end.
+        func read(into channel: ReadAheadChannel) {
+            var source = self.source
+            let reference = source  // the same object, to read its current input while it hands a batch out
+            var stopped = false
+            var error: CaptureFileError?
+            while !stopped {
+                var more = false
+                do {
+                    more = try source.nextBatch { batch, bytes in
+                        guard !stopped else { return }
+                        guard var slot = takeFreeSlot(channel) else {
+                            stopped = true
+                            return
+                        }
+                        slot.store.removeAll()
+                        slot.store.append(batch: batch, from: bytes)
+                    // Decoding is shared out by load: while the pipeline has batches waiting, this
+                    // thread decodes; when the pipeline is waiting for this one, the batch goes at
+                    // once and the pipeline decodes it (the same decoder, so the same result).
+                    if channel.state.withLock({ $0.filled.count > $0.head }) {
+                        slot.store.withBytes { copied in slot.decoded.decode(slot.store.packets, copied) }
+                    } else {
+                        slot.decoded.clear()
+                    }
+                        slot.input = reference.currentInput
+                        slot.clock = nil
+                        push(slot, channel)
+                    }
+                } catch let thrown {
+                    error = thrown
+                }
+                guard more, error == nil, !stopped else { break }
+                if let clock = reference.clock {
+                    // A source whose time passes without packets: the clock goes through as an empty slot.
+                    guard var slot = takeFreeSlot(channel) else { break }
+                    slot.store.removeAll()
+                    slot.input = reference.currentInput
+                    slot.clock = clock
+                    push(slot, channel)
+                }
+            }
+            channel.state.withLock {
+                $0.ended = true
+                $0.error = error
+            }
+            channel.filledSignal.signal()
+        }
+
+        /// Waits for a free slot; nil once the consumer has gone.
+        func takeFreeSlot(_ channel: ReadAheadChannel) -> ReadAheadSlot? {
+            channel.freeSignal.wait()
+            return channel.state.withLock { state -> ReadAheadSlot? in
+                state.stop ? nil : state.free.popLast()
+            }
+        }
+
+        func push(_ slot: consuming ReadAheadSlot, _ channel: ReadAheadChannel) {
+            let slot = slot
+            channel.state.withLock { $0.filled.append(slot) }
+            channel.filledSignal.signal()
+        }
+    }
+
+    /// What the consumer takes from the channel.
+    private enum Next { case slot(ReadAheadSlot), end(CaptureFileError?) }
+
+    /// Buffers the reader may fill ahead of the pipeline.
+    public let slots: Int
+    /// The hash seed batches are decoded with.
+    public let seed: UInt64
+    public private(set) var currentInput = 0
+    public private(set) var clock: Int64?
+    private let channel: ReadAheadChannel
+    private let holder: Holder
+    private var ended = false
+    private var joined = false
+
+    /// Starts reading `source` on a new thread, at most `slots` batches ahead, decoding each
+    /// batch for a meter whose hash seed is `seed` (``FlowMeter/hashSeed``).
+    public init(_ source: Inner, slots: Int = 4, seed: UInt64) {
+        self.slots = max(1, slots)
+        self.seed = seed
+        let channel = ReadAheadChannel(slots: self.slots, seed: seed)
+        let holder = Holder(source)
+        self.channel = channel
+        self.holder = holder
+        let reader: any ReadAheadReader = holder
+        DispatchQueue(label: "flowaudit.read-ahead").async {
+            reader.read(into: channel)
+            channel.readerDone.signal()
+        }
+    }
+
+    deinit {
+        if !joined {
+            channel.state.withLock { $0.stop = true }
+            channel.freeSignal.signal()  // a reader waiting for a slot sees the stop
+            channel.readerDone.wait()
+        }
+    }
+
+    /// Hands out the next batch the reader copied, waiting for it if the reader is behind.
+    public func nextBatch(_ body: (borrowing [CapturedPacket], Span<UInt8>) -> Void) throws(CaptureFileError) -> Bool {
+        try nextBatch(decodedFor: seed) { batch, bytes, _ in body(batch, bytes) }
+    }
+
+    /// Hands out the next batch the reader copied and decoded, waiting for it if the reader is
+    /// behind. `seed` must be the one this source decodes with.
+    public func nextBatch(decodedFor seed: UInt64,
+                          _ body: (borrowing [CapturedPacket], Span<UInt8>, inout DecodedBatch) -> Void)
+        throws(CaptureFileError) -> Bool {
+        precondition(seed == self.seed, "batches decoded with another hash seed")
+        guard !ended else { return false }
+        channel.filledSignal.wait()
+        let next = channel.state.withLock { state -> Next in
+            if state.head < state.filled.count {
+                let slot = state.filled[state.head]
+                state.filled[state.head] = ReadAheadSlot(decoded: DecodedBatch(seed: slot.decoded.seed))
+                state.head += 1
+                if state.head == state.filled.count {
+                    state.filled.removeAll(keepingCapacity: true)
+                    state.head = 0
+                }
+                return .slot(slot)
+            }
+            return .end(state.error)
+        }
+        switch next {
+        case .end(let error):
+            ended = true
+            join()
+            if let error { throw error }
+            return false
+        case .slot(var slot):
+            currentInput = slot.input
+            // As the source's own clock after the step: nil after its packets, its time after a
+            // step in which it moved (a slot of its own, after that step's packets).
+            clock = slot.clock
+            if !slot.store.packets.isEmpty {
+                // The decoded packets are lent mutably (the meter swaps them in), the records and
+                // bytes borrowed: the store is moved out of the slot meanwhile, so that each buffer
+                // keeps one owner and is reused, not copied, when the reader fills the slot again.
+                let store = slot.store
+                slot.store = PacketStore()
+                store.withBytes { bytes in body(store.packets, bytes, &slot.decoded) }
+                slot.store = store
+            }
+            channel.state.withLock { $0.free.append(slot) }
+            channel.freeSignal.signal()
+            return true
+        }
+    }
+
+    /// Waits for the reader thread to let go of the source and returns it (its summaries and
+    /// counts are then final). Reading stops first if the source has not ended.
+    public func finish() -> Inner {
+        if !ended {
+            channel.state.withLock { $0.stop = true }
+            channel.freeSignal.signal()
+            ended = true
+        }
+        join()
+        return holder.source
+    }
+
+    private func join() {
+        guard !joined else { return }
+        channel.readerDone.wait()
+        joined = true
+    }
+}
