@@ -103,7 +103,7 @@ private struct MergeInput {
 /// The inputs of a run as one ``PacketSource``: each step hands out the packets of the input
 /// whose next packet is earliest, up to the first one another input holds back. A class, so that
 /// a ``ReadAheadSource`` can run it on its reader thread.
-private final class Merge: PacketSource {
+private final class Merge: BufferBackedPacketSource {
     typealias Body = (borrowing [CapturedPacket], Span<UInt8>) -> Void
     var inputs: [MergeInput]
     let reading: CaptureRun.Reading
@@ -115,6 +115,9 @@ private final class Merge: PacketSource {
     var metered: [Int]
     /// The input the last step's packets came from.
     var currentInput = 0
+    /// While a batch is handed out straight out of a reader's buffer: that buffer and the span's
+    /// offset in it (nil for packets copied into a store).
+    var batchBuffer: (buffer: ReadBuffer, offset: Int)?
 
     init(paths: [String], reading: CaptureRun.Reading, filter: (any CapturePacketFilter)?, progress: CaptureRun.Progress?) {
         self.reading = reading
@@ -264,6 +267,8 @@ private final class Merge: PacketSource {
     /// the reader's own batch when it is all of it, else a copy of the records (not the bytes).
     func handOut(_ index: Int, _ batch: borrowing [CapturedPacket], _ range: Range<Int>, _ bytes: Span<UInt8>,
                           _ body: Body) {
+        batchBuffer = inputs[index].reader?.batchBuffer
+        defer { batchBuffer = nil }
         if filter == nil && range == 0..<batch.count {
             metered[index] += batch.count
             body(batch, bytes)

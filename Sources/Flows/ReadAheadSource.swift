@@ -2,30 +2,22 @@ import Dispatch
 import Packets
 import Synchronization
 
-/// Runs a ``PacketSource`` on a thread of its own, a few batches ahead of the pipeline that
-/// meters them: the reading stage of `--threads 2`.
-///
-/// The reader thread does what the source does per batch (the `read()` system calls and the
-/// kernel's copy, the record parser, the `--filter` expression, the merge of several inputs) and
-/// copies each batch's records and bytes into one of ``slots`` reused buffers; the pipeline's
-/// thread takes the buffers in order, meters them and hands them back. The batches, their order
-/// and the input each came from are the source's own, so every result is the same as reading on
-/// the pipeline's thread: this stage only moves work to another core. When the pipeline falls
-/// behind, the reader waits for a buffer (a file is never dropped from); memory is bounded by
-/// the slots.
-///
-/// The source belongs to the reader thread from ``init(_:slots:)`` until ``finish()`` returns it.
-/// It must be a class (`AnyObject`): the thread reads which input a batch came from while the
-/// source is handing it out.
-/// One batch as a ``ReadAheadSource``'s reader copied it.
+/// One batch as a ``ReadAheadSource``'s reader thread handed it on: its records, its bytes (the
+/// reader's buffer kept, or a copy), its decoded packets, and the input and clock of its step.
 struct ReadAheadSlot: Sendable {
+    /// The records (offsets into the bytes), and the bytes when they had to be copied.
     var store = PacketStore()
+    /// The buffer the bytes are in when the source's own buffer is kept, and where they start.
+    var buffer: ReadBuffer?
+    var bufferOffset = 0
+    var bufferCount = 0
     var decoded: DecodedBatch
     var input = 0
     var clock: Int64?
 }
 
-/// What a ``ReadAheadSource``'s two threads share: filled slots in order, free slots, and how the source ended.
+/// What a ``ReadAheadSource``'s two threads share: filled slots in order, free slots, and how
+/// the source ended.
 final class ReadAheadChannel: Sendable {
     struct State: Sendable {
         var filled: [ReadAheadSlot] = []
@@ -60,6 +52,27 @@ protocol ReadAheadReader: Sendable {
     func read(into channel: ReadAheadChannel)
 }
 
+/// Runs a ``PacketSource`` on a thread of its own, a few batches ahead of the pipeline that
+/// meters them: the reading stage of `--threads 2`.
+///
+/// The reader thread does what the source does per batch (the `read()` system calls and the
+/// kernel's copy, the record parser, the `--filter` expression, the merge of several inputs) and
+/// hands each batch on in one of ``slots`` reused slots: its records, and its bytes either kept
+/// where the source read them (a source whose buffer can be held, `BufferBackedPacketSource`:
+/// the slot holds the ``ReadBuffer``, which the source does not write again while it is held) or
+/// copied. While the pipeline has batches waiting, the reader decodes the batch too
+/// (``DecodedBatch``); when the pipeline is the one waiting, the batch goes undecoded and the
+/// meter decodes it itself, so the decoding is shared out by load. The pipeline's thread takes
+/// the slots in order, meters them and hands them back.
+///
+/// The batches, their order and the input and clock of each step are the source's own, so every
+/// result is the same as reading on the pipeline's thread: this stage only moves work to another
+/// core. When the pipeline falls behind, the reader waits for a slot (a file is never dropped
+/// from); memory is bounded by the slots and the buffers they hold.
+///
+/// The source belongs to the reader thread from ``init(_:slots:seed:)`` until ``finish()``
+/// returns it. It must be a class (`AnyObject`): the thread reads which input a batch came from
+/// (and which buffer holds it) while the source is handing it out.
 public final class ReadAheadSource<Inner: PacketSource & AnyObject>: DecodingPacketSource {
     /// The source while the reader thread has it: handed over by `init`, given back by `finish`.
     private final class Holder: ReadAheadReader, @unchecked Sendable {
@@ -71,28 +84,42 @@ public final class ReadAheadSource<Inner: PacketSource & AnyObject>: DecodingPac
         /// The reader thread: each batch of the source into a free slot, in order, then the end.
         func read(into channel: ReadAheadChannel) {
             var source = self.source
-            let reference = source  // the same object, to read its current input while it hands a batch out
+            // The same object, to ask which input (and buffer) a batch came from while it is handed out.
+            let reference = source
+            let backed = reference as? any BufferBackedPacketSource
             var stopped = false
             var error: CaptureFileError?
             while !stopped {
                 var more = false
                 do {
                     more = try source.nextBatch { batch, bytes in
-                        guard !stopped else { return }
-                        guard var slot = takeFreeSlot(channel) else {
+                        guard !stopped, var slot = takeFreeSlot(channel) else {
                             stopped = true
                             return
                         }
                         slot.store.removeAll()
-                        slot.store.append(batch: batch, from: bytes)
-                    // Decoding is shared out by load: while the pipeline has batches waiting, this
-                    // thread decodes; when the pipeline is waiting for this one, the batch goes at
-                    // once and the pipeline decodes it (the same decoder, so the same result).
-                    if channel.state.withLock({ $0.filled.count > $0.head }) {
-                        slot.store.withBytes { copied in slot.decoded.decode(slot.store.packets, copied) }
-                    } else {
-                        slot.decoded.clear()
-                    }
+                        if let (buffer, offset) = backed?.batchBuffer {
+                            // The records are copied; the bytes stay in the source's buffer, held.
+                            slot.store.append(records: batch)
+                            slot.buffer = buffer
+                            slot.bufferOffset = offset
+                            slot.bufferCount = bytes.count
+                        } else {
+                            slot.store.append(batch: batch, from: bytes)
+                        }
+                        // Decoding is shared out by load: while the pipeline has batches waiting,
+                        // this thread decodes; when the pipeline is waiting for this one, the batch
+                        // goes at once and the pipeline decodes it (the same decoder, so the same
+                        // result).
+                        if channel.state.withLock({ $0.filled.count > $0.head }) {
+                            if slot.buffer != nil {
+                                slot.decoded.decode(slot.store.packets, bytes)
+                            } else {
+                                slot.store.withBytes { copied in slot.decoded.decode(slot.store.packets, copied) }
+                            }
+                        } else {
+                            slot.decoded.clear()
+                        }
                         slot.input = reference.currentInput
                         slot.clock = nil
                         push(slot, channel)
@@ -105,6 +132,7 @@ public final class ReadAheadSource<Inner: PacketSource & AnyObject>: DecodingPac
                     // A source whose time passes without packets: the clock goes through as an empty slot.
                     guard var slot = takeFreeSlot(channel) else { break }
                     slot.store.removeAll()
+                    slot.decoded.clear()
                     slot.input = reference.currentInput
                     slot.clock = clock
                     push(slot, channel)
@@ -135,7 +163,7 @@ public final class ReadAheadSource<Inner: PacketSource & AnyObject>: DecodingPac
     /// What the consumer takes from the channel.
     private enum Next { case slot(ReadAheadSlot), end(CaptureFileError?) }
 
-    /// Buffers the reader may fill ahead of the pipeline.
+    /// Batches the reader may hand on ahead of the pipeline.
     public let slots: Int
     /// The hash seed batches are decoded with.
     public let seed: UInt64
@@ -146,8 +174,8 @@ public final class ReadAheadSource<Inner: PacketSource & AnyObject>: DecodingPac
     private var ended = false
     private var joined = false
 
-    /// Starts reading `source` on a new thread, at most `slots` batches ahead, decoding each
-    /// batch for a meter whose hash seed is `seed` (``FlowMeter/hashSeed``).
+    /// Starts reading `source` on a new thread, at most `slots` batches ahead, decoding batches
+    /// for a meter whose hash seed is `seed` (``FlowMeter/hashSeed``).
     public init(_ source: Inner, slots: Int = 4, seed: UInt64) {
         self.slots = max(1, slots)
         self.seed = seed
@@ -170,13 +198,14 @@ public final class ReadAheadSource<Inner: PacketSource & AnyObject>: DecodingPac
         }
     }
 
-    /// Hands out the next batch the reader copied, waiting for it if the reader is behind.
+    /// Hands out the next batch the reader handed on, waiting for it if the reader is behind.
     public func nextBatch(_ body: (borrowing [CapturedPacket], Span<UInt8>) -> Void) throws(CaptureFileError) -> Bool {
         try nextBatch(decodedFor: seed) { batch, bytes, _ in body(batch, bytes) }
     }
 
-    /// Hands out the next batch the reader copied and decoded, waiting for it if the reader is
-    /// behind. `seed` must be the one this source decodes with.
+    /// Hands out the next batch the reader handed on, with its decoded packets (or marked
+    /// undecoded), waiting for it if the reader is behind. `seed` must be the one this source
+    /// decodes with.
     public func nextBatch(decodedFor seed: UInt64,
                           _ body: (borrowing [CapturedPacket], Span<UInt8>, inout DecodedBatch) -> Void)
         throws(CaptureFileError) -> Bool {
@@ -209,13 +238,22 @@ public final class ReadAheadSource<Inner: PacketSource & AnyObject>: DecodingPac
             clock = slot.clock
             if !slot.store.packets.isEmpty {
                 // The decoded packets are lent mutably (the meter swaps them in), the records and
-                // bytes borrowed: the store is moved out of the slot meanwhile, so that each buffer
+                // bytes borrowed: the store is moved out of the slot meanwhile, so that each array
                 // keeps one owner and is reused, not copied, when the reader fills the slot again.
                 let store = slot.store
                 slot.store = PacketStore()
-                store.withBytes { bytes in body(store.packets, bytes, &slot.decoded) }
+                if let buffer = slot.buffer {
+                    buffer.withBytes(offset: slot.bufferOffset, count: slot.bufferCount) { bytes in
+                        body(store.packets, bytes, &slot.decoded)
+                    }
+                } else {
+                    store.withBytes { bytes in body(store.packets, bytes, &slot.decoded) }
+                }
                 slot.store = store
             }
+            // The source's buffer is let go before the slot goes back, so that the source may
+            // reuse it once no other slot holds it.
+            slot.buffer = nil
             channel.state.withLock { $0.free.append(slot) }
             channel.freeSignal.signal()
             return true

@@ -1,3 +1,4 @@
+import Foundation
 import PacketBuilder
 import Packets
 import Testing
@@ -45,6 +46,27 @@ func runReadAhead<Source: PacketSource & AnyObject>(_ source: Source, slots: Int
         let fromFile = runReadAhead(try pcapSource(frames), slots: slots, batchPackets: 7)
         #expect(fromFile.flows == direct.flows)
         #expect(fromFile.statisticsText == direct.statisticsText)
+    }
+
+    /// A file read in 4 KiB and 10,000-byte reads: the reader thread hands batches on in the
+    /// reader's own buffer, which it goes on reading past (in other buffers while a slot holds
+    /// one): the pipeline sees the bytes as read.
+    @Test(arguments: [1, 4])
+    func heldReadBuffersMakeTheSameFlows(slots: Int) throws {
+        let frames = readAheadTraffic()
+        var writer = PcapWriter(linkType: .ethernet, nanosecondTimestamps: true)
+        for timed in frames { writer.append(timed.frame, timestamp: timed.timestamp) }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("read-ahead-\(UUID().uuidString).pcap").path
+        try ByteSource.writeFile(path: path, bytes: writer.bytes, append: false)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let direct = runPipeline(try pcapSource(frames))
+        for bufferSize in [4_096, 10_000] {
+            let reader = try CaptureFileReader.open(path: path, mapFiles: false, bufferSize: bufferSize)
+            let ahead = runReadAhead(reader, slots: slots)
+            #expect(ahead.pipeline.error == nil)
+            #expect(ahead.flows == direct.flows, "\(bufferSize)-byte reads, \(slots) slots")
+            #expect(ahead.statisticsText == direct.statisticsText)
+        }
     }
 
     @Test func idleTicksCountsPerInputAndErrorsComeThrough() {

@@ -65,8 +65,15 @@ package final class ByteSource {
     private let fileEnd: Int64
 
     // Buffered mode: buffer[0] is at stream offset `bufferOffset`; `bufferCount` bytes are valid.
-    private var buffer: UnsafeMutableRawPointer?
-    private var bufferCapacity = 0
+    // The buffer is `storage`, which a batch's holder may keep after the source moved on
+    // (``ReadBuffer``): then the source continues in a spare one.
+    private var storage: ReadBuffer?
+    /// Buffers given up while another holder still had them, reused once it let go.
+    private var spares: [ReadBuffer] = []
+    /// Most spares kept (a reader thread holds at most a few batches ahead).
+    private static let sparesKept = 8
+    private var buffer: UnsafeMutableRawPointer? { unsafe storage?.base }
+    private var bufferCapacity: Int { storage?.capacity ?? 0 }
     private var bufferOffset: Int64 = 0
     private var bufferCount = 0
     private var atEnd = false
@@ -86,9 +93,7 @@ package final class ByteSource {
         self.windowSize = min(pages * pageSize, Self.maximumRequest)
         if !mapped {
             bufferOffset = start
-            bufferCapacity = max(4096, min(bufferSize, Self.maximumRequest))
-            // SAFETY: a fresh allocation owned by this object, freed in deinit.
-            unsafe buffer = malloc(bufferCapacity)
+            storage = ReadBuffer(capacity: max(4096, min(bufferSize, Self.maximumRequest)))
         }
     }
 
@@ -216,8 +221,6 @@ package final class ByteSource {
             // SAFETY: `base`/`mapLength` describe the live mapping created in `ensureMapped`.
             _ = unsafe munmap(base, mapLength)
         }
-        // SAFETY: `buffer` was allocated with malloc/realloc by this object (or is nil).
-        unsafe free(buffer)
         if ownsDescriptor { _ = close(descriptor) }
     }
 
@@ -322,12 +325,40 @@ package final class ByteSource {
     private func ensureCapacity(_ needed: Int) {
         guard needed > bufferCapacity else { return }
         let capacity = min(Self.maximumRequest, max(needed, bufferCapacity * 2))
-        // SAFETY: `buffer` is nil or a malloc'd block owned by this object; realloc keeps its bytes.
-        guard let grown = unsafe realloc(buffer, capacity) else {
-            fatalError("out of memory growing the capture read buffer to \(capacity) bytes")
+        if isKnownUniquelyReferenced(&storage) {
+            storage?.grow(to: capacity)
+        } else {
+            // Someone holds the bytes handed out: they stay where they are; the valid bytes go on
+            // in a larger buffer of our own.
+            let grown = ReadBuffer(capacity: capacity)
+            if bufferCount > 0, let from = unsafe buffer {
+                // SAFETY: both hold at least `bufferCount` bytes (the old buffer's valid part).
+                unsafe memcpy(grown.base, from, bufferCount)
+            }
+            retire(grown)
         }
-        unsafe buffer = grown
-        bufferCapacity = capacity
+    }
+
+    /// Makes `next` the buffer, keeping the current one as a spare for when its holders let go.
+    private func retire(_ next: ReadBuffer) {
+        if let old = storage, spares.count < Self.sparesKept { spares.append(old) }
+        storage = next
+    }
+
+    /// A buffer of at least `capacity` bytes no one else holds: a spare whose holders let go,
+    /// else a new one.
+    private func freeBuffer(capacity: Int) -> ReadBuffer {
+        for index in spares.indices where isKnownUniquelyReferenced(&spares[index]) && spares[index].capacity >= capacity {
+            return spares.remove(at: index)
+        }
+        return ReadBuffer(capacity: capacity)
+    }
+
+    /// The buffer the current view lies in and the view's offset in it (nil when mapped): a
+    /// holder may keep the bytes handed out so far by keeping the buffer (``ReadBuffer``).
+    package var viewBuffer: (buffer: ReadBuffer, offset: Int)? {
+        guard !isMapped, let storage else { return nil }
+        return (storage, Int(position - bufferOffset))
     }
 
     private func ensureBuffered(_ count: Int) throws(CaptureFileError) -> Int {
@@ -335,9 +366,20 @@ package final class ByteSource {
         if have >= count || atEnd { return have }
         let consumed = Int(position - bufferOffset)
         if consumed > 0 {
-            // SAFETY: both ranges lie inside the buffer's `bufferCount` initialised bytes;
-            // memmove allows overlap.
-            if have > 0, let base = unsafe buffer { unsafe memmove(base, base + consumed, have) }
+            if isKnownUniquelyReferenced(&storage) {
+                // SAFETY: both ranges lie inside the buffer's `bufferCount` initialised bytes;
+                // memmove allows overlap.
+                if have > 0, let base = unsafe buffer { unsafe memmove(base, base + consumed, have) }
+            } else {
+                // The bytes handed out are held elsewhere: the unread ones go on in a free buffer.
+                let next = freeBuffer(capacity: bufferCapacity)
+                if have > 0, let base = unsafe buffer {
+                    // SAFETY: [base + consumed, base + consumed + have) is the valid unread part;
+                    // `next` holds at least `bufferCapacity` >= `have` bytes.
+                    unsafe memcpy(next.base, base + consumed, have)
+                }
+                retire(next)
+            }
             bufferOffset = position
             bufferCount = have
         }

@@ -85,6 +85,10 @@ public final class CaptureFileReader: PacketSource {
     /// The input as the user named it.
     public var path: String { source.path }
 
+    /// While ``nextBatch(_:)`` calls its body: the buffer the batch's bytes are in and the span's
+    /// offset in it (nil for a mapped file). A holder of the buffer may keep the bytes.
+    package var batchBuffer: (buffer: ReadBuffer, offset: Int)? { source.viewBuffer }
+
     /// The device and inode of the opened file (nil for a capture in memory).
     package var fileIdentity: FileIdentity? { source.identity }
 
@@ -163,3 +167,5 @@ public final class CaptureFileReader: PacketSource {
         }
     }
 }
+
+extension CaptureFileReader: BufferBackedPacketSource {}

@@ -72,6 +72,62 @@ import Testing
         }
     }
 
+    /// A holder that keeps a batch's buffer (a reader thread handing batches on without copying
+    /// them) finds its bytes unchanged however far the reader went on, through compactions and
+    /// growth for records larger than the buffer; buffers given back are reused.
+    @Test(arguments: [4_096, 10_000])
+    func heldBuffersKeepTheirBytes(bufferSize: Int) throws {
+        let directory = try makeTemporaryDirectory()
+        defer { removeTemporaryDirectory(directory) }
+        for (name, bytes) in Self.sources() {
+            let path = directory + "/" + name
+            try ByteSource.writeFile(path: path, bytes: bytes, append: false)
+            let (expected, _) = readAll(bytes: bytes, name: path)
+            let reader = try CaptureFileReader.open(path: path, mapFiles: false, bufferSize: bufferSize)
+            // Every batch held to the end: its records and its buffer.
+            var held: [(packets: [CapturedPacket], buffer: ReadBuffer, offset: Int, count: Int)] = []
+            while try reader.nextBatch({ batch, view in
+                let (buffer, offset) = reader.batchBuffer!
+                held.append((Array(copy batch), buffer, offset, view.count))
+            }) {}
+            var data: [[UInt8]] = []
+            for batch in held {
+                batch.buffer.withBytes(offset: batch.offset, count: batch.count) { view in
+                    for packet in batch.packets {
+                        data.append((packet.dataRange).map { view[$0] })
+                    }
+                }
+            }
+            #expect(data.count == expected.packets.count)
+            #expect(data == expected.packets.map(\.data), "\(name): a held batch's bytes changed")
+            #expect(Set(held.map { ObjectIdentifier($0.buffer) }).count > 1, "the reader went on in other buffers")
+
+            // Three batches held at a time: the reader reuses the buffers given back.
+            let again = try CaptureFileReader.open(path: path, mapFiles: false, bufferSize: bufferSize)
+            var window: [(packets: [CapturedPacket], buffer: ReadBuffer, offset: Int)] = []
+            var seen = Set<ObjectIdentifier>()
+            var checked = 0
+            while try again.nextBatch({ batch, _ in
+                let (buffer, offset) = again.batchBuffer!
+                seen.insert(ObjectIdentifier(buffer))
+                window.append((Array(copy batch), buffer, offset))
+            }) {
+                if window.count > 3 {
+                    let oldest = window.removeFirst()
+                    let last = oldest.packets[oldest.packets.count - 1]
+                    oldest.buffer.withBytes(offset: oldest.offset, count: last.dataOffset + last.capturedLength) { view in
+                        for packet in oldest.packets {
+                            #expect(packet.dataRange.map { view[$0] } == expected.packets[checked].data)
+                            checked += 1
+                        }
+                    }
+                }
+            }
+            #expect(checked > expected.packets.count / 2)
+            #expect(seen.count <= 3 + 1 + 8, "buffers are reused, not made per batch (\(seen.count))")
+        }
+    }
+
     @Test func aTruncatedMappedFileWarnsLikeMemory() throws {
         let directory = try makeTemporaryDirectory()
         defer { removeTemporaryDirectory(directory) }
