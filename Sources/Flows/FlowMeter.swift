@@ -160,7 +160,10 @@ public struct FlowMeter {
         // The batch's decoded packets stand in for the look-ahead ring while they are metered
         // (``decoded`` reads `ahead.packets[current]`): swapped in and out, not copied.
         swap(&ahead.packets, &decoded.packets)
-        defer { swap(&ahead.packets, &decoded.packets) }
+        defer {
+            swap(&ahead.packets, &decoded.packets)
+            current = 0  // back inside the ring, for the packet-by-packet path
+        }
         for j in range.lowerBound..<min(range.lowerBound &+ LookAhead.distance, range.upperBound)
             where decoded.entries[j].hasKey {
             lookup.prefetchSlot(decoded.entries[j].hash)

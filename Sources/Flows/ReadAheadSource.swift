@@ -26,7 +26,8 @@ final class ReadAheadChannel: Sendable {
         /// The source ended (false returned or an error thrown): no slot comes after the filled ones.
         var ended = false
         var error: CaptureFileError?
-        /// The consumer went away: the reader stops at its next batch.
+        /// The consumer went away: the reader hands nothing more on and stops once the source
+        /// returns from its step (a merge reads one input to its end in one step).
         var stop = false
     }
     let state = Mutex(State())

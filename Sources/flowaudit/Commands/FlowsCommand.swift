@@ -139,7 +139,7 @@ struct ThreadOptions: ParsableArguments {
     static let maximum = 2
 
     @Option(name: .customLong("threads"), help: ArgumentHelp(
-        "Threads: 1 reads and meters on one; 2 reads and decodes the captures on a second while the first meters (default: 2 when the process may use two cores or more, else 1).",
+        "Threads: 1 reads and meters on one; 2 reads the captures on a second (which also decodes while the first is busy) while the first meters (default: 2 when the process may use two cores or more, else 1).",
         discussion: "Results are the same whatever the number; more than 2 uses 2.", valueName: "n"))
     var threads: Int?
 
