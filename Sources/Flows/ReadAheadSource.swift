@@ -18,6 +18,11 @@ struct ReadAheadSlot: Sendable {
 
 /// What a ``ReadAheadSource``'s two threads share: filled slots in order, free slots, and how
 /// the source ended.
+///
+/// A thread that finds nothing to take says so (`readerWaiting`, `consumerWaiting`) and sleeps on
+/// its semaphore; the other wakes it once half the slots are ready for it (or at the end, or at
+/// a stop), not for each one: waking a thread is a system call, and on a busy link one per
+/// batch was several percent of the waking thread's time.
 final class ReadAheadChannel: Sendable {
     struct State: Sendable {
         var filled: [ReadAheadSlot] = []
@@ -29,23 +34,40 @@ final class ReadAheadChannel: Sendable {
         /// The consumer went away: the reader hands nothing more on and stops once the source
         /// returns from its step (a merge reads one input to its end in one step).
         var stop = false
+        /// The reader sleeps until slots are free; the consumer until slots are filled.
+        var readerWaiting = false
+        var consumerWaiting = false
+
+        var waitingSlots: Int { filled.count - head }
     }
     let state = Mutex(State())
-    /// Counts filled slots, and the end once.
-    let filledSignal = DispatchSemaphore(value: 0)
-    /// Counts free slots.
-    let freeSignal: DispatchSemaphore
+    /// Slots ready for the sleeping thread before it is woken.
+    let wakeAt: Int
+    /// Wakes the reader (signalled only while it waits, so it never counts above 1).
+    let readerWake = DispatchSemaphore(value: 0)
+    /// Wakes the consumer (likewise).
+    let consumerWake = DispatchSemaphore(value: 0)
     /// Signalled once when the reader thread has let go of the source.
     let readerDone = DispatchSemaphore(value: 0)
 
     init(slots: Int, seed: UInt64) {
-        // Made at zero and signalled up: libdispatch traps when a semaphore is released below
-        // the value it was made with, which a reader stopped with slots in hand would leave.
-        freeSignal = DispatchSemaphore(value: 0)
-        for _ in 0..<slots { freeSignal.signal() }
+        wakeAt = max(1, slots / 2)
         state.withLock { $0.free = Array(repeating: ReadAheadSlot(decoded: DecodedBatch(seed: seed)), count: slots) }
     }
+
+    /// Asks the reader to stop and wakes it if it sleeps.
+    func stop() {
+        let wake = state.withLock { state -> Bool in
+            state.stop = true
+            defer { state.readerWaiting = false }
+            return state.readerWaiting
+        }
+        if wake { readerWake.signal() }
+    }
 }
+
+/// What the reader finds when it looks for a free slot.
+enum ReadAheadTake { case slot(ReadAheadSlot), stop, wait }
 
 /// The reader thread's work, without the source's type (so the thread's closure captures no
 /// generic metatype).
@@ -112,7 +134,7 @@ public final class ReadAheadSource<Inner: PacketSource & AnyObject>: DecodingPac
                         // this thread decodes; when the pipeline is waiting for this one, the batch
                         // goes at once and the pipeline decodes it (the same decoder, so the same
                         // result).
-                        if channel.state.withLock({ $0.filled.count > $0.head }) {
+                        if channel.state.withLock({ !$0.consumerWaiting && $0.waitingSlots > 0 }) {
                             if slot.buffer != nil {
                                 slot.decoded.decode(slot.store.packets, bytes)
                             } else {
@@ -139,25 +161,41 @@ public final class ReadAheadSource<Inner: PacketSource & AnyObject>: DecodingPac
                     push(slot, channel)
                 }
             }
-            channel.state.withLock {
-                $0.ended = true
-                $0.error = error
+            let wake = channel.state.withLock { state -> Bool in
+                state.ended = true
+                state.error = error
+                defer { state.consumerWaiting = false }
+                return state.consumerWaiting
             }
-            channel.filledSignal.signal()
+            if wake { channel.consumerWake.signal() }
         }
 
         /// Waits for a free slot; nil once the consumer has gone.
         func takeFreeSlot(_ channel: ReadAheadChannel) -> ReadAheadSlot? {
-            channel.freeSignal.wait()
-            return channel.state.withLock { state -> ReadAheadSlot? in
-                state.stop ? nil : state.free.popLast()
+            while true {
+                let take = channel.state.withLock { state -> ReadAheadTake in
+                    if state.stop { return .stop }
+                    if let slot = state.free.popLast() { return .slot(slot) }
+                    state.readerWaiting = true
+                    return .wait
+                }
+                switch take {
+                case .slot(let slot): return slot
+                case .stop: return nil
+                case .wait: channel.readerWake.wait()
+                }
             }
         }
 
         func push(_ slot: consuming ReadAheadSlot, _ channel: ReadAheadChannel) {
             let slot = slot
-            channel.state.withLock { $0.filled.append(slot) }
-            channel.filledSignal.signal()
+            let wake = channel.state.withLock { state -> Bool in
+                state.filled.append(slot)
+                guard state.consumerWaiting && state.waitingSlots >= channel.wakeAt else { return false }
+                state.consumerWaiting = false
+                return true
+            }
+            if wake { channel.consumerWake.signal() }
         }
     }
 
@@ -177,7 +215,7 @@ public final class ReadAheadSource<Inner: PacketSource & AnyObject>: DecodingPac
 
     /// Starts reading `source` on a new thread, at most `slots` batches ahead, decoding batches
     /// for a meter whose hash seed is `seed` (``FlowMeter/hashSeed``).
-    public init(_ source: Inner, slots: Int = 4, seed: UInt64) {
+    public init(_ source: Inner, slots: Int = 8, seed: UInt64) {
         self.slots = max(1, slots)
         self.seed = seed
         let channel = ReadAheadChannel(slots: self.slots, seed: seed)
@@ -193,8 +231,7 @@ public final class ReadAheadSource<Inner: PacketSource & AnyObject>: DecodingPac
 
     deinit {
         if !joined {
-            channel.state.withLock { $0.stop = true }
-            channel.freeSignal.signal()  // a reader waiting for a slot sees the stop
+            channel.stop()
             channel.readerDone.wait()
         }
     }
@@ -212,19 +249,28 @@ public final class ReadAheadSource<Inner: PacketSource & AnyObject>: DecodingPac
         throws(CaptureFileError) -> Bool {
         precondition(seed == self.seed, "batches decoded with another hash seed")
         guard !ended else { return false }
-        channel.filledSignal.wait()
-        let next = channel.state.withLock { state -> Next in
-            if state.head < state.filled.count {
-                let slot = state.filled[state.head]
-                state.filled[state.head] = ReadAheadSlot(decoded: DecodedBatch(seed: slot.decoded.seed))
-                state.head += 1
-                if state.head == state.filled.count {
-                    state.filled.removeAll(keepingCapacity: true)
-                    state.head = 0
+        var next: Next
+        while true {
+            let taken = channel.state.withLock { state -> Next? in
+                if state.head < state.filled.count {
+                    let slot = state.filled[state.head]
+                    state.filled[state.head] = ReadAheadSlot(decoded: DecodedBatch(seed: slot.decoded.seed))
+                    state.head += 1
+                    if state.head == state.filled.count {
+                        state.filled.removeAll(keepingCapacity: true)
+                        state.head = 0
+                    }
+                    return .slot(slot)
                 }
-                return .slot(slot)
+                if state.ended { return .end(state.error) }
+                state.consumerWaiting = true
+                return nil
             }
-            return .end(state.error)
+            if let taken {
+                next = taken
+                break
+            }
+            channel.consumerWake.wait()
         }
         switch next {
         case .end(let error):
@@ -255,8 +301,13 @@ public final class ReadAheadSource<Inner: PacketSource & AnyObject>: DecodingPac
             // The source's buffer is let go before the slot goes back, so that the source may
             // reuse it once no other slot holds it.
             slot.buffer = nil
-            channel.state.withLock { $0.free.append(slot) }
-            channel.freeSignal.signal()
+            let wake = channel.state.withLock { state -> Bool in
+                state.free.append(slot)
+                guard state.readerWaiting && state.free.count >= channel.wakeAt else { return false }
+                state.readerWaiting = false
+                return true
+            }
+            if wake { channel.readerWake.signal() }
             return true
         }
     }
@@ -265,8 +316,7 @@ public final class ReadAheadSource<Inner: PacketSource & AnyObject>: DecodingPac
     /// counts are then final). Reading stops first if the source has not ended.
     public func finish() -> Inner {
         if !ended {
-            channel.state.withLock { $0.stop = true }
-            channel.freeSignal.signal()
+            channel.stop()
             ended = true
         }
         join()
