@@ -112,13 +112,19 @@ public struct FlowMeter {
             let k = i &+ LookAhead.distance / 2
             if k < count { prefetchRecord(k) }
             let entry = i & LookAhead.mask
-            current = entry
-            let look = ahead.entries[entry]
-            precomputed = look.hasKey ? (look.key, look.sourceIsLower, look.hash) : nil
-            statistics.packets &+= 1
-            meter(batch[i], bytes.extracting(batch[i].dataRange), status: look.status)
-            precomputed = nil
+            meter(batch[i], bytes.extracting(batch[i].dataRange), at: entry, ahead.entries[entry])
         }
+    }
+
+    /// Meters the packet decoded at `entry` of ``LookAhead/packets`` (or of a swapped-in decoded
+    /// batch) with what the look-ahead learnt of it.
+    @inline(__always)
+    mutating func meter(_ record: CapturedPacket, _ frame: Span<UInt8>, at entry: Int, _ look: LookAhead.Entry) {
+        current = entry
+        precomputed = look.hasKey ? (look.key, look.sourceIsLower, look.hash) : nil
+        statistics.packets &+= 1
+        meter(record, frame, status: look.status)
+        precomputed = nil
     }
 
     /// Pipeline stage 1 for packet `j` of a batch: decodes it ahead, and when it will look up a
@@ -173,12 +179,7 @@ public struct FlowMeter {
             if j < range.upperBound && decoded.entries[j].hasKey { lookup.prefetchSlot(decoded.entries[j].hash) }
             let k = i &+ LookAhead.distance / 2
             if k < range.upperBound { prefetchRecord(of: decoded.entries[k]) }
-            current = i
-            let look = decoded.entries[i]
-            precomputed = look.hasKey ? (look.key, look.sourceIsLower, look.hash) : nil
-            statistics.packets &+= 1
-            meter(batch[i], bytes.extracting(batch[i].dataRange), status: look.status)
-            precomputed = nil
+            meter(batch[i], bytes.extracting(batch[i].dataRange), at: i, decoded.entries[i])
         }
     }
 

@@ -94,12 +94,10 @@ func runReadAhead<Source: PacketSource & AnyObject>(_ source: Source, slots: Int
 
     @Test func aMeterDecodesABatchTheReaderHandedOnUndecoded() throws {
         let frames = readAheadTraffic()
-        var bytes: [UInt8] = []
-        var batch: [CapturedPacket] = []
-        for timed in frames {
-            batch.append(CapturedPacket(timestamp: timed.timestamp, capturedLength: timed.frame.count, originalLength: timed.frame.count,
-                                        linkType: .ethernet, dataOffset: bytes.count, fileOffset: 0))
-            bytes += timed.frame
+        // The whole traffic as one batch.
+        guard case .batch(let batch, let bytes, _)? = ScriptedSource.batches(frames, size: frames.count).first else {
+            Issue.record("no batch")
+            return
         }
         func flows(_ meterBatch: (inout FlowMeter) -> Void) -> [String] {
             let sink = FlowSink()
