@@ -161,7 +161,10 @@ struct AuditFindings {
     /// Re-matches the unexpected groups with every name the capture taught by its end: a group
     /// a rule now allows moves to that rule.
     mutating func rematch(names: NameBinder, classifier: FlowClassifier) {
-        for (key, group) in groups.groups {
+        // The keys first: iterating the table itself while removing from it would copy the
+        // whole table at the first removal.
+        for key in Array(groups.groups.keys) {
+            guard let group = groups.groups[key] else { continue }
             let initiatorNames = names.names(of: key.initiator, from: group.firstSeen, to: group.lastSeen)
             let responderNames = Array(Set(names.names(of: key.responder, from: group.firstSeen, to: group.lastSeen) + group.responderNames)).sorted()
             guard initiatorNames != group.initiatorNames || responderNames != group.responderNames else { continue }

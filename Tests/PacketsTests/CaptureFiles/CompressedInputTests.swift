@@ -8,7 +8,7 @@ import Testing
 @Suite struct CompressedInputTests {
     static func compress(_ tool: String, _ arguments: [String], _ path: String) throws -> String {
         let output = path + (tool.hasSuffix("gzip") ? ".gz" : ".zst")
-        FileManager.default.createFile(atPath: output, contents: nil)
+        #expect(FileManager.default.createFile(atPath: output, contents: nil))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
