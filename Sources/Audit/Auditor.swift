@@ -61,6 +61,11 @@ public final class Auditor {
         meter.process(batch, bytes)
     }
 
+    /// Meters packets `range` of a batch.
+    public func process(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>, range: Range<Int>) {
+        meter.process(batch, bytes, range: range)
+    }
+
     /// Meters packets `range` of a batch decoded ahead for this audit's meter.
     public func process(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>, decoded: inout DecodedBatch,
                         range: Range<Int>) {

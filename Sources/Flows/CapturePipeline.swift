@@ -5,6 +5,8 @@ import Packets
 public protocol PacketMetering {
     /// Meters one batch (``FlowMeter/process(_:_:)``).
     mutating func process(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>)
+    /// Meters packets `range` of a batch (``FlowMeter/process(_:_:range:)``).
+    mutating func process(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>, range: Range<Int>)
     /// Meters packets `range` of a batch decoded ahead for this meter
     /// (``FlowMeter/process(_:_:decoded:range:)``).
     mutating func process(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>, decoded: inout DecodedBatch,
@@ -68,8 +70,6 @@ public struct CapturePipeline {
     public var error: CaptureFileError? { sourceError }
     @usableFromInline var inputCounts: [InputCounts] = []
     @usableFromInline var sourceError: CaptureFileError?
-    /// Reused to cut batches larger than ``batchPackets``.
-    @usableFromInline var slice: [CapturedPacket] = []
 
     public init(batchPackets: Int = .max) {
         self.batchPackets = max(1, batchPackets)
@@ -88,7 +88,7 @@ public struct CapturePipeline {
             var packets = 0
             let more = try source.nextBatch { batch, bytes in
                 packets &+= batch.count
-                pipeline.meterBatch(batch, bytes, into: &meter)
+                pipeline.slices(of: batch.count) { meter.process(batch, bytes, range: $0) }
             }
             return (more, packets)
         }
@@ -103,15 +103,9 @@ public struct CapturePipeline {
     ) {
         runSteps(&source, into: &meter, finish: finish, afterStep: afterStep) { (source, meter, pipeline) throws(CaptureFileError) -> (more: Bool, packets: Int) in
             var packets = 0
-            let batchPackets = pipeline.batchPackets
             let more = try source.nextBatch(decodedFor: meter.hashSeed) { batch, bytes, decoded in
                 packets &+= batch.count
-                var start = 0
-                while start < batch.count {
-                    let end = batchPackets >= batch.count - start ? batch.count : start + batchPackets
-                    meter.process(batch, bytes, decoded: &decoded, range: start..<end)
-                    start = end
-                }
+                pipeline.slices(of: batch.count) { meter.process(batch, bytes, decoded: &decoded, range: $0) }
             }
             return (more, packets)
         }
@@ -143,25 +137,16 @@ public struct CapturePipeline {
         if finish { meter.finish() }
     }
 
-    /// Hands one batch to the meter, in slices of ``batchPackets`` when it is larger.
+    /// Calls `body` with the ranges of a batch of `count` packets, cut into ``batchPackets`` at
+    /// most (the records are not copied: the meter takes a range of the batch).
     @inlinable
-    mutating func meterBatch<Meter: PacketMetering>(_ batch: borrowing [CapturedPacket], _ bytes: Span<UInt8>,
-                                                    into meter: inout Meter) {
-        guard !batch.isEmpty else { return }
-        if batchPackets >= batch.count {
-            meter.process(batch, bytes)
-            return
-        }
-        var slice = self.slice
-        self.slice = []
+    func slices(of count: Int, _ body: (Range<Int>) -> Void) {
         var start = 0
-        while start < batch.count {
-            slice.removeAll(keepingCapacity: true)
-            for i in start..<min(start + batchPackets, batch.count) { slice.append(batch[i]) }
-            meter.process(slice, bytes)
-            start += batchPackets
+        while start < count {
+            let end = batchPackets >= count - start ? count : start + batchPackets
+            body(start..<end)
+            start = end
         }
-        self.slice = slice
     }
 
     /// Adds one step's counts to input `input`'s.
